@@ -268,11 +268,15 @@ def test_evaluator_stores_clip_features_and_honest_per_case_metrics(present):
     assert result.series["generated_features"].shape == (2, DIM)
 
 
-def test_a_case_without_reference_or_long_enough_video_is_an_input_error(present):
+def test_a_case_without_reference_does_not_apply(present):
     frames = panning(20, (1, 0))
-    with pytest.raises(InputError, match="reference") as error:
-        FrechetVideoDistance().evaluate(eval_input(frames, out_and_back(20), case_id="s/c1"))
-    assert error.value.source == "s/c1" and error.value.field == "reference"
+    result = FrechetVideoDistance().evaluate(eval_input(frames, out_and_back(20)))
+    assert set(result.metrics) == {"fvd/clips", "fvd/mean_feature_sq_dist"}
+    assert np.isnan(list(result.metrics.values())).all() and not result.series
+
+
+def test_a_video_shorter_than_one_clip_is_an_input_error(present):
+    frames = panning(20, (1, 0))
     short = eval_input(frames[:15], out_and_back(15), reference=frames[:15], case_id="s/c2")
     with pytest.raises(InputError, match="at least 16 frames") as error:
         FrechetVideoDistance().evaluate(short)
@@ -312,10 +316,14 @@ def smoke_suite(tmp_path) -> Path:
 
 
 def test_smoke_run_writes_set_level_fvd_and_the_leaderboard_shows_it(
-    present, smoke_suite, tmp_path
+    present, smoke_suite, tmp_path, capsys
 ):
     out = tmp_path / "run"
     assert main(["run", "--suite", str(smoke_suite), "--no-videos", "--out", str(out)]) == 0
+    terminal = capsys.readouterr().out.splitlines()
+    fvd_lines = [line for line in terminal if line.startswith(f"↓ {FVD_LABEL}")]
+    assert len(fvd_lines) == 3  # all, and each split
+    assert f"(N=4 clips, unreliable: N ≤ D={DIM})" in fvd_lines[0]
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 4 and set(results["status"]) == {"ok"}
     assert (results["fvd/clips"] == 2).all()
@@ -346,12 +354,17 @@ def test_smoke_run_writes_set_level_fvd_and_the_leaderboard_shows_it(
 
 
 def test_smoke_run_without_the_archive_skips_fvd_naming_the_file(
-    smoke_suite, tmp_path, monkeypatch
+    smoke_suite, tmp_path, monkeypatch, capsys
 ):
     store = tmp_path / "empty"
     monkeypatch.setenv("WMBENCH_WEIGHTS", str(store))
     out = tmp_path / "run"
     assert main(["run", "--suite", str(smoke_suite), "--no-videos", "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    logged = [line for line in printed.err.splitlines() if "evaluator fvd: SKIPPED" in line]
+    assert logged == [f"[wmbench] evaluator fvd: SKIPPED, weights missing: {store / ARCHIVE}"]
+    board = [line for line in printed.out.splitlines() if line.startswith("evaluator fvd")]
+    assert board == [f"evaluator fvd skipped (oracle, static): weights missing: {store / ARCHIVE}"]
     skipped = json.loads((out / "models" / "oracle.json").read_text())["skipped_evaluators"]
     assert str(store / ARCHIVE) in skipped["fvd"]
     summary = json.loads((out / "summary.json").read_text())

@@ -137,6 +137,7 @@ def test_missing_weights_name_each_missing_file(store):
     with pytest.raises(MissingWeightsError) as both:
         Aesthetic().check_available()
     assert clip_path in str(both.value) and head_path in str(both.value)
+    assert both.value.missing == (Path(clip_path), Path(head_path))
     with pytest.raises(MissingWeightsError, match="open_clip_pytorch_model.bin"):
         ClipScore().evaluate(case_input(video(3)))
 

@@ -63,12 +63,14 @@ def test_flow_is_computed_once_per_case(clip, monkeypatch):
     assert len(calls) == 1
 
 
-def test_reference_of_the_reference_is_perfect_and_needs_one(clip):
+def test_reference_of_the_reference_is_perfect_and_none_does_not_apply(clip):
     frames, trajectory = clip
     metrics = Reference().evaluate(eval_input(frames, trajectory, reference=frames)).metrics
     assert metrics == {"psnr_db": MAX_PSNR_DB, "ssim": pytest.approx(1.0)}
-    with pytest.raises(InputError, match="reference"):
-        Reference().evaluate(eval_input(frames, trajectory))
+    bare = Reference().evaluate(eval_input(frames, trajectory))
+    assert set(bare.metrics) == {"psnr_db", "ssim"} and np.isnan(list(bare.metrics.values())).all()
+    with pytest.raises(InputError, match="video's size"):
+        Reference().evaluate(eval_input(frames, trajectory, reference=frames[:, :-2]))
 
 
 def test_revisit_of_an_exact_loop_is_perfect_and_a_changed_revisit_is_not(clip):

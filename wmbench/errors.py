@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 
@@ -26,7 +27,12 @@ class InputError(ValueError):
 
 
 class MissingWeightsError(FileNotFoundError):
-    """A learned component's weights are not in the local weight store."""
+    """A learned component's weights are not in the local weight store; ``missing`` holds the
+    exact files to place."""
+
+    def __init__(self, message: str, missing: Sequence[Path] = ()) -> None:
+        super().__init__(message)
+        self.missing = tuple(missing)
 
 
 class ModelUnavailable(RuntimeError):

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from wmbench import weights
 from wmbench.data_model import Case, Suite, fit_image
 from wmbench.distributed import barrier, rank_and_world_size
 from wmbench.errors import InputError, MissingWeightsError, ModelUnavailable
@@ -64,8 +65,9 @@ def run(config: RunConfig) -> pd.DataFrame:
     log(f"suite {suite.name}: {len(suite.cases)} cases; data: {suite.data_label}")
     if world_size > 1:
         log(f"rank {rank} of {world_size}")
+    evaluators, skipped = _evaluators(config)
     for choice in config.models:
-        _run_model(config, store, choice, rank, world_size)
+        _run_model(config, store, choice, evaluators, skipped, rank, world_size)
     barrier()
     results = store.write_tables() if rank == 0 else store.results()
     barrier()
@@ -120,7 +122,13 @@ def _package_versions() -> dict[str, str]:
 
 
 def _run_model(
-    config: RunConfig, store: RunStore, choice: ModelChoice, rank: int, world_size: int
+    config: RunConfig,
+    store: RunStore,
+    choice: ModelChoice,
+    evaluators: list[Evaluator],
+    skipped: dict[str, str],
+    rank: int,
+    world_size: int,
 ) -> None:
     options = {**config.suite.model_options.get(choice.name, {}), **choice.options}
     try:
@@ -144,7 +152,6 @@ def _run_model(
         return
     info = adapter.info()
     key = model_key(info.name, adapter.config())
-    evaluators, skipped = _evaluators(config)
     record = {
         "name": info.name,
         "version": info.version,
@@ -205,7 +212,8 @@ def _run_model(
 
 
 def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
-    """The suite's evaluators that can run here, and the skipped ones with the reason."""
+    """The suite's evaluators that can run here, and the skipped ones with the reason (the
+    weight files to place), logged once per run."""
     evaluators, skipped = [], {}
     for name in config.suite.evaluators:
         evaluator = EVALUATORS.get(name)()
@@ -214,11 +222,25 @@ def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
         except MissingWeightsError as error:
             if config.strict_evaluators:
                 raise
-            log(f"evaluator {name}: SKIPPED: {error}")
-            skipped[name] = str(error)
+            skipped[name] = _missing_weights(error)
+            log(f"evaluator {name}: SKIPPED, {skipped[name]}")
             continue
         evaluators.append(evaluator)
+    if skipped:
+        log(
+            f"  place those files in the weight store ({weights.store_root()}, set by "
+            "$WMBENCH_WEIGHTS), or run `python -m wmbench weights fetch ENTRY` (the file's "
+            "folder) on a machine with internet; `python -m wmbench weights list` shows the store"
+        )
     return evaluators, skipped
+
+
+def _missing_weights(error: MissingWeightsError) -> str:
+    """The reason an evaluator is skipped: the exact files missing (the error's text when it
+    names none)."""
+    if not error.missing:
+        return str(error)
+    return "weights missing: " + ", ".join(str(path) for path in error.missing)
 
 
 def _run_case(

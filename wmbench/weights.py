@@ -182,7 +182,8 @@ def require(name: str) -> Path:
             f"weights '{name}' ({ENTRIES[name].used_by}) are not in the local weight store; "
             f"missing:\n  {listed}\nPlace the files there, or run `python -m wmbench weights "
             f"fetch {name}` on a machine with internet access and copy {entry_dir(name)} here "
-            f"(the store is $WMBENCH_WEIGHTS, now {store_root()})."
+            f"(the store is $WMBENCH_WEIGHTS, now {store_root()}).",
+            missing,
         )
     return entry_dir(name)
 

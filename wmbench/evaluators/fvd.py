@@ -31,6 +31,8 @@ Deviations from StyleGAN-V:
 * The reference set is the ground truth of the same cases (synthetic cases render one), not an
   independent sample of real videos.
 * A video shorter than one clip is an InputError for the case (StyleGAN-V drops such videos).
+* A case without ground truth (the real SANA-WM-Bench has none) gets NaN metrics and no
+  features: it does not apply there, and the set-level FVD leaves the case out.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ MAX_CLIPS = 16
 BATCH_CLIPS = 8
 DETECTOR_KWARGS = {"rescale": True, "resize": True, "return_features": True}
 ARCHIVE_FORM = "a TorchScript archive (StyleGAN-V's I3D: detector(x, rescale, resize, ...))"
+METRICS = ("fvd/clips", "fvd/mean_feature_sq_dist")
 IMAGINARY_TOLERANCE = 1e-3  # of sqrtm's largest real entry; rounding leaves ~1e-6 on real data
 
 
@@ -172,14 +175,14 @@ class FrechetVideoDistance:
     def metric_specs(self) -> list[MetricSpec]:
         return [
             MetricSpec(
-                "fvd/clips",
+                METRICS[0],
                 True,
                 "clips",
                 f"{CLIP_FRAMES}-frame clips taken from the generated video (as many from the "
                 f"ground truth; at most {MAX_CLIPS}): the case's share of the set-level FVD",
             ),
             MetricSpec(
-                "fvd/mean_feature_sq_dist",
+                METRICS[1],
                 False,
                 "",
                 "per case: squared distance between the mean I3D feature of the generated clips "
@@ -192,6 +195,8 @@ class FrechetVideoDistance:
         weights.require(WEIGHTS)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
+        if inputs.reference is None:  # real cases: no ground-truth set to compare with
+            return EvalResult(metrics={name: float("nan") for name in METRICS})
         generated, reference = inputs.video.frames, reference_frames(inputs)
         length = min(len(generated), len(reference))
         starts = clip_starts(length)
@@ -207,10 +212,7 @@ class FrechetVideoDistance:
         truth = i3d_features(detector, reference, starts)
         distance = features.astype(np.float64).mean(axis=0) - truth.astype(np.float64).mean(axis=0)
         return EvalResult(
-            metrics={
-                "fvd/clips": float(len(starts)),
-                "fvd/mean_feature_sq_dist": float(distance @ distance),
-            },
+            metrics={METRICS[0]: float(len(starts)), METRICS[1]: float(distance @ distance)},
             series={
                 "clip_start": starts,
                 "generated_features": features,

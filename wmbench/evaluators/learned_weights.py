@@ -26,14 +26,16 @@ def device() -> torch.device:
 def require_weights(*names: str) -> list[Path]:
     """The folders of weight entries ``names``; one MissingWeightsError naming every missing
     file of all of them."""
-    folders, missing = [], []
+    folders, errors = [], []
     for name in names:
         try:
             folders.append(weights.require(name))
         except MissingWeightsError as error:
-            missing.append(str(error))
-    if missing:
-        raise MissingWeightsError("\n".join(missing))
+            errors.append(error)
+    if errors:
+        raise MissingWeightsError(
+            "\n".join(map(str, errors)), [path for error in errors for path in error.missing]
+        )
     return folders
 
 

@@ -90,7 +90,8 @@ def reference_frames(inputs: EvalInput) -> np.ndarray:
 
 
 class Reference:
-    """PSNR and SSIM against the suite's ground-truth video (synthetic worlds render one)."""
+    """PSNR and SSIM against the suite's ground-truth video (synthetic worlds render one); NaN,
+    the run store's "does not apply", for a case without one."""
 
     name = "reference"
     version = "1"
@@ -106,6 +107,8 @@ class Reference:
         return None
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
+        if inputs.reference is None:  # real cases: PSNR/SSIM do not apply
+            return EvalResult(metrics={"psnr_db": float("nan"), "ssim": float("nan")})
         video, reference = inputs.video.frames, reference_frames(inputs)
         index = sample_indices(min(len(video), len(reference)), MAX_FRAMES)
         psnr = np.array([psnr_db(video[i], reference[i]) for i in index])
