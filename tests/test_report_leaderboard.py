@@ -21,7 +21,7 @@ from wmbench.report.measured import (
     window_seconds,
     window_series,
 )
-from wmbench.report.tables import long_table, wide_table
+from wmbench.report.tables import entries_table, long_table, wide_table
 from wmbench.store import model_key
 
 WINDOWS = 4
@@ -126,8 +126,12 @@ def test_report_writes_markdown_html_csv_and_figures(runs, tmp_path, capsys):
     markdown = (out / "leaderboard.md").read_text()
     for figure in ("camera_over_time", "quality_vs_throughput", "split_bars"):
         assert f"(plots/{figure}.png)" in markdown
-    header = next(line for line in markdown.splitlines() if line.startswith("| source |"))
-    assert "| ↓ rot_err_deg/wmbench [deg] |" in header and "| ↑ videos_per_hour_60s" in header
+    lines = markdown.splitlines()
+    header = next(line for line in lines if line.startswith("| evaluator | metric |"))
+    assert "| static (run camera_a) |" in header and "| static (run camera_b) |" in header
+    row = next(line for line in lines if "| ↓ rot_err_deg/wmbench [deg] |" in line)
+    assert row.startswith("| fakecam |") and "| 4.5 | 8.34 |" in row  # the paper's two settings
+    assert any(line.startswith("| throughput | ↑ videos_per_hour_60s") for line in lines)
     assert "Skipped" not in markdown
 
     page = (out / "leaderboard.html").read_text()
@@ -154,11 +158,24 @@ def test_reported_numbers_share_a_column_only_with_the_same_unit(runs):
     assert reported_rows[24.1] == "videos_per_hour_60s"  # same quantity, same unit
     assert reported_rows[74.7] == "peak memory"  # GB reported, GiB measured: a column of its own
     assert reported_rows[4.5] == "rot_err_deg/wmbench"  # the stand-in declares deg
-    board = wide_table(long)
-    assert list(board.columns[:3]) == ["source", "model", "reference"]
-    assert list(board.columns[-3:]) == ["protocol", "setting", "hardware"]
-    assert board["source"].iloc[0] == "measured"
-    assert "↓ peak memory [GB]" in board.columns and "↓ peak_memory_gb [GiB]" in board.columns
+    board = wide_table(long).set_index("metric")
+    assert board.columns[0] == "evaluator" and board.columns[1].endswith("(run camera_a)")
+    assert board.loc["↓ peak memory [GB]", "evaluator"] == "(reported only)"
+    assert board.loc["↓ peak_memory_gb [GiB]", "evaluator"] == "throughput"
+    groups = list(board["evaluator"])
+    assert set(groups[groups.index("(reported only)") :]) == {"(reported only)"}  # last
+    columns = entries_table(long).set_index("column")
+    assert list(columns.index) == list(board.columns[1:])
+    reported_cells = board.loc[
+        "↓ rot_err_deg/wmbench [deg]", columns.index[columns["source"] == "reported"]
+    ]
+    reported_values = long[
+        (long["source"] == "reported") & (long["metric"] == "rot_err_deg/wmbench")
+    ]
+    assert sorted(float(v) for v in reported_cells if v) == sorted(reported_values["mean"])
+    sources = list(columns["source"])
+    assert sources == sorted(sources) and set(sources) == {"measured", "reported"}  # runs first
+    assert columns["protocol"].str.len().min() > 0
 
 
 def test_direction_comes_from_the_declarations(runs, tmp_path):
@@ -168,7 +185,7 @@ def test_direction_comes_from_the_declarations(runs, tmp_path):
         record.write_text(text.replace('"higher_is_better": true', '"higher_is_better": false'))
         loaded = load_runs([runs / "plain"])
         board = wide_table(long_table(loaded, [], loaded[0].specs))
-        assert "↓ videos_per_hour_60s [videos/h]" in board.columns
+        assert "↓ videos_per_hour_60s [videos/h]" in set(board["metric"])
     finally:
         record.write_text(text)
 

@@ -11,6 +11,7 @@ from wmbench.report.document import Bullets, Document, Heading, Table, Text, htm
 from wmbench.report.measured import Run, merged_specs
 from wmbench.report.reported import ReportedFile
 from wmbench.report.tables import (
+    entries_table,
     long_table,
     reported_table,
     runs_table,
@@ -48,11 +49,12 @@ def write_leaderboard(
     document = Document("wmbench leaderboard")
     document.add(
         Text(
-            "Rows marked `measured` come from the runs below, scored by wmbench evaluators on "
-            "the run's data and hardware; rows marked `reported` are published numbers under "
-            "their own protocol, setting and hardware. A reported number shares a column with a "
-            "measured metric only where its registry file names that metric as the same "
-            "quantity and the units agree; otherwise it has a column of its own. "
+            "One row per metric, grouped by evaluator; one column per model and source. Columns "
+            "of runs (`run ...`) are measured by wmbench evaluators on the run's data and "
+            "hardware; the others are published numbers under their own protocol, setting and "
+            "hardware (the table below the leaderboard says which is which). A reported number "
+            "shares a row with a measured metric only where its registry file names that metric "
+            "as the same quantity and the units agree; otherwise it has a row of its own. "
             "↑ higher is better, ↓ lower is better (as each metric declares). Measured cells: "
             "mean ± std over cases. FVD is set-level: one value per model and split from all "
             "its clips pooled (Fréchet distance between the I3D features of the generated and the "
@@ -65,6 +67,8 @@ def write_leaderboard(
         Bullets(_notes(runs)),
         Heading("Leaderboard (all cases)"),
         Table(wide_table(long)),
+        Heading("Columns", level=3),
+        Table(entries_table(long)),
         Heading("Per split (measured)"),
         Table(split_table(long), "No per-split values."),
         Heading("Figures"),

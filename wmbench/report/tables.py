@@ -27,6 +27,7 @@ LONG_COLUMNS = [
     "run",
     "split",
     "metric",
+    "evaluator",
     "unit",
     "higher_is_better",
     "mean",
@@ -96,6 +97,7 @@ def measured_long(runs: list[Run], specs: dict[str, dict[str, Any]]) -> pd.DataF
         by_label[label].protocol(key)
         for label, key in zip(table["run"], table["model_key"], strict=True)
     ]
+    table["evaluator"] = table["metric"].map(lambda name: specs.get(name, {}).get("evaluator", ""))
     table["unit"] = table["metric"].map(lambda name: specs.get(name, {}).get("unit", ""))
     table["higher_is_better"] = table["metric"].map(
         lambda name: specs.get(name, {}).get("higher_is_better")
@@ -113,6 +115,8 @@ def reported_column(entry: ReportedResult, specs: dict[str, dict[str, Any]]) -> 
 
 
 def reported_long(files: list[ReportedFile], specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """One row per reported number, in its column (:func:`reported_column`); ``evaluator`` is
+    that of the measured metric it shares a column with, else empty."""
     rows = [
         {
             "source": REPORTED,
@@ -124,6 +128,7 @@ def reported_long(files: list[ReportedFile], specs: dict[str, dict[str, Any]]) -
             "run": "",
             "split": ALL_SPLITS,
             "metric": reported_column(entry, specs),
+            "evaluator": specs.get(reported_column(entry, specs), {}).get("evaluator", ""),
             "unit": entry.unit,
             "higher_is_better": entry.higher_is_better,
             "mean": entry.value,
@@ -146,35 +151,92 @@ def long_table(
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=LONG_COLUMNS)
 
 
+def _entries(long: pd.DataFrame) -> pd.DataFrame:
+    """The distinct rows of ``long`` by ``ROW_KEYS`` (one leaderboard column each) with their
+    ``label``: measured first, ordered by run and model (``oracle (run one_minute)``), then
+    reported numbers in file order, numbered (``SANA-WM [R2]``: one paper gives one model's
+    numbers under several protocols and settings)."""
+    entries = long.drop_duplicates(ROW_KEYS)[ROW_KEYS]
+    measured = entries["source"] == MEASURED
+    runs = entries[measured].sort_values(["reference", "model"])
+    runs = runs.assign(label=runs["model"] + " (" + runs["reference"] + ")")
+    reported = entries[~measured]
+    reported = reported.assign(
+        label=[f"{model} [R{n}]" for n, model in enumerate(reported["model"], 1)]
+    )
+    return pd.concat([runs, reported]).reset_index(drop=True)
+
+
+def entries_table(long: pd.DataFrame) -> pd.DataFrame:
+    """What each leaderboard column is: source, reference, protocol, setting and hardware."""
+    entries = _entries(long)
+    return entries.rename(columns={"label": "column"})[
+        ["column", "source", "reference", "protocol", "setting", "hardware"]
+    ]
+
+
 def wide_table(long: pd.DataFrame, split: str = ALL_SPLITS) -> pd.DataFrame:
-    """One row per source, model, reference, protocol, setting and hardware; one column per
-    metric (with direction and unit) before the protocol; cells ``mean ± std``
-    over cases for measured rows, followed by the row's note in parentheses (set-level metrics:
-    the clips, and whether the value is reliable). Measured rows first, ordered by run reference
-    and model."""
+    """The leaderboard of ``split``: one row per metric (with direction and unit), grouped by
+    evaluator; one column per model and source (:func:`entries_table`); cells ``mean ± std``
+    over cases for measured values, followed by the note in parentheses (set-level metrics: the
+    clips, and whether the value is reliable)."""
     part = long[long["split"] == split]
     if part.empty:
         return pd.DataFrame()
+    labels = _entries(part).set_index(ROW_KEYS)["label"]
+    columns = [labels[tuple(row)] for row in part[ROW_KEYS].itertuples(index=False)]
+    return _metric_rows(part, pd.Series(columns, index=part.index), list(labels))
+
+
+def split_table(long: pd.DataFrame) -> pd.DataFrame:
+    """Measured values per split (splits other than ``all``): one row per metric, one column
+    per model and split."""
+    part = long[(long["source"] == MEASURED) & (long["split"] != ALL_SPLITS)]
+    if part.empty:
+        return pd.DataFrame()
+    labels = _entries(part).set_index(ROW_KEYS)["label"]
+    entries = [labels[tuple(row)] for row in part[ROW_KEYS].itertuples(index=False)]
+    columns = pd.Series(
+        [f"{entry} · {split}" for entry, split in zip(entries, part["split"], strict=True)],
+        index=part.index,
+    )
+    order = [f"{entry} · {split}" for entry in labels for split in sorted(part["split"].unique())]
+    return _metric_rows(part, columns, [c for c in order if c in set(columns)])
+
+
+def _metric_rows(part: pd.DataFrame, columns: pd.Series, order: list[str]) -> pd.DataFrame:
+    """``part`` as a table: columns ``evaluator`` and ``metric`` (label), then ``order``; rows
+    grouped by evaluator in order of first appearance (metrics no evaluator declares last),
+    metrics within in order of appearance."""
     cells = part.assign(
-        column=[
+        metric_label=[
             metric_label(metric, unit, direction)
             for metric, unit, direction in zip(
                 part["metric"], part["unit"], part["higher_is_better"], strict=True
             )
         ],
+        column=columns,
         cell=[
             _cell(mean, std, note)
             for mean, std, note in zip(part["mean"], part["std"], part["note"], strict=True)
         ],
     )
     table = cells.pivot_table(
-        index=ROW_KEYS, columns="column", values="cell", aggfunc="first", sort=False
-    ).reset_index()
-    measured = table["source"] == MEASURED
-    table = pd.concat([table[measured].sort_values(["reference", "model"]), table[~measured]])
-    order = cells.sort_values("source", key=lambda s: s != MEASURED, kind="stable")["column"]
-    columns = ["source", "model", "reference", *order.unique(), "protocol", "setting", "hardware"]
-    return table[columns].fillna("").rename_axis(columns=None).reset_index(drop=True)
+        index=["evaluator", "metric_label"], columns="column", values="cell", aggfunc="first",
+        sort=False,
+    ).reset_index()  # fmt: skip
+    evaluators = [e for e in cells["evaluator"].unique() if e] + [""]
+    table = table.sort_values(
+        "evaluator", key=lambda column: column.map(evaluators.index), kind="stable"
+    )
+    table["evaluator"] = table["evaluator"].replace("", "(reported only)")
+    table = table.rename(columns={"metric_label": "metric"})
+    return (
+        table[["evaluator", "metric", *order]]
+        .fillna("")
+        .rename_axis(columns=None)
+        .reset_index(drop=True)
+    )
 
 
 def _cell(mean: float, std: float, note: str) -> str:
@@ -182,21 +244,6 @@ def _cell(mean: float, std: float, note: str) -> str:
     if not (pd.isna(std) or std == 0):
         value += f" ± {format_value(std)}"
     return f"{value} ({note})".strip() if note else value
-
-
-def split_table(long: pd.DataFrame) -> pd.DataFrame:
-    """Measured rows per split (splits other than ``all``), one column per metric."""
-    measured = long[(long["source"] == MEASURED) & (long["split"] != ALL_SPLITS)]
-    tables = [
-        wide_table(measured, split).assign(split=split)
-        for split in sorted(measured["split"].unique())
-    ]
-    if not tables:
-        return pd.DataFrame()
-    table = pd.concat(tables, ignore_index=True)
-    return table[
-        ["reference", "model", "split", *[c for c in table if c not in ROW_KEYS + ["split"]]]
-    ]
 
 
 def specs_table(specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
