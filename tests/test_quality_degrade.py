@@ -1,18 +1,43 @@
-"""Defects do what they say, and each metric moves monotonically with its own defect."""
+"""Defects do what they say, and each metric moves monotonically with its own defect; the
+learned metrics join the study when their weights are in the store (tiny random ones here)."""
 
+import hashlib
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
+from tests.test_fvd import ARCHIVE, TinyI3D
+from tests.test_learned_clip import (
+    CLIP_FILE,
+    HEAD_FILE,
+    place_head,
+    tiny_architecture,  # noqa: F401 - a fixture
+    tiny_state,
+)
+from tests.test_learned_clip import place as place_clip
+from tests.test_learned_dino_lpips import (
+    ALEXNET_FILE,
+    DINO_FILE,
+    TINY_VIT,
+    random_alexnet,
+    random_dino,
+)
+from tests.test_learned_dino_lpips import place as place_state
 from tests.test_quality_evaluators import SIZE, out_and_back, out_and_back_frames
 from tests.test_quality_metrics import TEXTURE
 from wmbench import degrade
 from wmbench.data_model import Trajectory
+from wmbench.errors import MissingWeightsError
+from wmbench.evaluators import EVALUATORS, clip_features, subject_consistency
 from wmbench.validate_quality import (
     DEFECTS,
     PASS_RHO,
     Clip,
+    Defect,
     correlations,
     eval_input,
     measure,
@@ -106,7 +131,7 @@ def wall_values(wall_clip):
         for d in DEFECTS
         if d.name not in ("blur_ramp", "slowdown")  # long-horizon defects need a long clip
     )
-    return measure([wall_clip], ladders)
+    return measure([wall_clip], weight_free_evaluators(), ladders)
 
 
 def test_metrics_follow_their_own_defect_on_a_small_ladder(wall_values):
@@ -144,10 +169,128 @@ BELOW_PASS = {("sharpness_change_pct", "blur_ramp"): 0.9}
 
 @pytest.mark.slow
 def test_degradation_study_on_a_synthetic_room(tmp_path):
-    table = validate_quality(tmp_path / "quality.md", seeds=(0,))
+    table = validate_quality(tmp_path / "quality.md", seeds=(0,), weight_free_only=True)
     assert "## Verdict on own defects" in (tmp_path / "quality.md").read_text()
     assert (tmp_path / "quality.csv").is_file()
     rho = table.set_index(["metric", "defect"])["rho"]
-    for defect in DEFECTS:
-        for metric in defect.targets:
-            assert rho[metric, defect.name] >= BELOW_PASS.get((metric, defect.name), PASS_RHO)
+    for metric, defect in targets(DEFECTS, set(table["metric"])):
+        assert rho[metric, defect] >= BELOW_PASS.get((metric, defect), PASS_RHO)
+
+
+# --- learned metrics: tiny random weights at the real store paths, or none --------------------
+
+LEARNED_FILES = {  # each learned evaluator's store files
+    "clip_score": (Path(*CLIP_FILE),),
+    "aesthetic": (Path(*CLIP_FILE), Path(*HEAD_FILE)),
+    "subject_consistency": (DINO_FILE,),
+    "lpips": (ALEXNET_FILE,),
+    "fvd": (ARCHIVE,),
+}
+SMALL_DEFECTS = tuple(  # every learned metric's own defect, three rungs each
+    replace(d, severities=d.severities[::2])
+    for d in DEFECTS
+    if d.name in ("blur", "noise", "flicker", "morph")
+)
+
+
+def targets(defects: tuple[Defect, ...], metrics: set[str]) -> set[tuple[str, str]]:
+    """(metric, defect) of every own-defect target among ``metrics``."""
+    return {(m, d.name) for d in defects for m in d.targets if m in metrics}
+
+
+def learned_metrics() -> set[str]:
+    return {s.name for name in LEARNED_FILES for s in EVALUATORS.get(name)().metric_specs()}
+
+
+def small_study(
+    out: Path, weight_free_only: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """The study on one short, small room clip and ``SMALL_DEFECTS``: the per-clip table, the
+    raw values and the report."""
+    table = validate_quality(out, (0,), 17, (64, 48), defects=SMALL_DEFECTS,
+                             weight_free_only=weight_free_only)  # fmt: skip
+    return table, pd.read_csv(out.with_suffix(".csv")), out.read_text()
+
+
+def weight_free_part(table: pd.DataFrame) -> pd.DataFrame:
+    return table[~table["metric"].isin(learned_metrics())].reset_index(drop=True)
+
+
+def table_rows(report: str, heading: str) -> list[list[str]]:
+    """The cells of the body rows of the first table under ``heading``."""
+    lines = report.split(heading + "\n", 1)[1].split("\n## ", 1)[0].splitlines()
+    rows = [line.strip("|").split("|") for line in lines if line.startswith("|")][2:]
+    return [[cell.strip() for cell in row] for row in rows]
+
+
+@pytest.fixture(scope="module")
+def learned_store(tmp_path_factory, tiny_architecture):  # noqa: F811 - the imported fixture
+    """Tiny random weights at every learned evaluator's real store path, the store as
+    $WMBENCH_WEIGHTS and CLIP and DINO made tiny, module-wide."""
+    store = tmp_path_factory.mktemp("weights")
+    place_clip(store, CLIP_FILE, tiny_state())
+    place_head(store, torch.linspace(-1, 1, 768), bias=5.0)
+    place_state(store, DINO_FILE, random_dino())
+    place_state(store, ALEXNET_FILE, random_alexnet())
+    (store / ARCHIVE).parent.mkdir()
+    torch.jit.script(TinyI3D()).save(str(store / ARCHIVE))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("WMBENCH_WEIGHTS", str(store))
+        patch.setattr(clip_features, "ARCHITECTURE", tiny_architecture)
+        patch.setattr(subject_consistency, "ARCHITECTURE", TINY_VIT)
+        yield store
+
+
+@pytest.fixture(scope="module")
+def learned_study(learned_store, tmp_path_factory) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    return small_study(tmp_path_factory.mktemp("study") / "quality.md")
+
+
+def test_learned_metrics_join_the_study_with_their_weights_sha256(learned_study, learned_store):
+    table, _, report = learned_study
+    assert not report.startswith("# Weight-free") and "not measured" not in report
+    rho_rows = {row[0] for row in table_rows(report, "## Spearman rho (oriented), mean over clips")}
+    assert learned_metrics() <= rho_rows
+    weight_rows = table_rows(report, "## Learned metrics")
+    for name, files in LEARNED_FILES.items():
+        rows = [row for row in weight_rows if row[0] == name]
+        assert [row[2] for row in rows] == [file.as_posix() for file in files]
+        for row, file in zip(rows, files, strict=True):
+            digest = hashlib.sha256((learned_store / file).read_bytes()).hexdigest()
+            assert row[3] == f"`{digest[:12]}`"
+    verdict = {(row[0], row[1]) for row in table_rows(report, "## Verdict on own defects")}
+    assert verdict == targets(SMALL_DEFECTS, set(table["metric"]))
+    assert ("subject_consistency/vbench", "flicker") in verdict
+
+
+def test_learned_metrics_score_every_degraded_clip(learned_study):
+    values = learned_study[1].set_index(["defect", "severity", "metric"])["value"].sort_index()
+    learned = values[values.index.get_level_values("metric").isin(learned_metrics())]
+    assert np.isfinite(learned.drop("fvd/clips", level="metric")).all()
+    clean, blurred = values["blur", 0.0], values["blur", SMALL_DEFECTS[0].severities[-1]]
+    for metric in ("lpips/reference", "fvd/mean_feature_sq_dist"):  # against the clean clip
+        assert clean[metric] == pytest.approx(0.0, abs=1e-9) and blurred[metric] > 0
+
+
+def test_without_weights_the_report_names_each_missing_file(learned_study, tmp_path, monkeypatch):
+    store = tmp_path / "empty"
+    monkeypatch.setenv("WMBENCH_WEIGHTS", str(store))
+    table, _, report = small_study(tmp_path / "quality.md")
+    assert report.startswith("# Weight-free")
+    rows = {row[0]: row for row in table_rows(report, "## Learned metrics not measured")}
+    assert set(rows) == set(LEARNED_FILES)
+    for name, files in LEARNED_FILES.items():
+        expected = [str(store / file) for file in files]
+        with pytest.raises(MissingWeightsError) as error:
+            EVALUATORS.get(name)().check_available()
+        assert all(path in str(error.value) for path in expected)
+        assert rows[name][2].split("<br>") == expected
+    verdict = {(row[0], row[1]) for row in table_rows(report, "## Verdict on own defects")}
+    assert verdict == targets(SMALL_DEFECTS, set(table["metric"]) - learned_metrics())
+    pd.testing.assert_frame_equal(table, weight_free_part(learned_study[0]))
+
+
+def test_weight_free_only_skips_present_learned_weights(learned_study, tmp_path):
+    table, _, report = small_study(tmp_path / "quality.md", weight_free_only=True)
+    assert "`--weight-free-only`" in report and "sha256" not in report
+    pd.testing.assert_frame_equal(table, weight_free_part(learned_study[0]))

@@ -1,20 +1,26 @@
-"""Proof that the weight-free quality metrics notice the defects they are meant to notice.
+"""Proof that the quality metrics notice the defects they are meant to notice.
 
 Oracle clips of synthetic worlds (exact frames and depth along a ``loop`` camera path, which
 returns to its start) are degraded by each defect of :mod:`wmbench.degrade` at rising
-severity; every weight-free evaluator scores every version. For each metric and defect the
+severity; every weight-free evaluator, and every learned one whose weights are in the local
+weight store (:mod:`wmbench.weights`), scores every version. For each metric and defect the
 Spearman rank correlation between severity and the metric, oriented so that +1 means "the
 metric says worse at every step", is averaged over the clips. The report also gives the
 metric's relative change at the highest severity, since a rank correlation says nothing about
 size: frame-to-frame metrics may rank a morph correctly yet move by a fraction of a percent.
 
-    python -m wmbench.validate_quality --out reports/quality_degradation.md
+The learned metrics' own defects (LPIPS, aesthetic, CLIPSIM, subject consistency, FVD's mean
+term) are expectations from the metrics' definitions, verified only where their weights exist;
+the report names the weight files' sha256 of those measured and the missing files of the others.
+
+    python -m wmbench.validate_quality --out reports/quality_degradation.md [--weight-free-only]
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +28,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from wmbench import degrade
+from wmbench import degrade, weights
 from wmbench.data_model import Case, Trajectory, Video
+from wmbench.errors import MissingWeightsError
+from wmbench.evaluators import EVALUATORS
 from wmbench.evaluators.base import EvalInput, Evaluator
 from wmbench.evaluators.drift import Drift
 from wmbench.evaluators.flicker import Flicker
@@ -34,6 +42,8 @@ from wmbench.evaluators.sharpness import Sharpness
 from wmbench.models.base import Generation
 
 PASS_RHO = 0.95
+PROMPT = "a furnished room, the camera moves through it and returns"  # for CLIPSIM
+SHA256_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -78,16 +88,24 @@ def _morph(clip: Clip, level: float) -> Degraded:
 
 REVISIT = tuple(
     f"{kind}/{p}"
-    for kind in ("revisit_psnr_db", "revisit_ssim")
+    for kind in ("revisit_psnr_db", "revisit_ssim", "revisit_lpips")
     for p in ("depth_warp", "near_identity")
+)
+# learned metrics: own defects expected from the definitions (see LEARNED_NOTES)
+LEARNED_IMAGE_QUALITY = (
+    "lpips/reference",
+    "aesthetic_quality/vbench",
+    "aesthetic_score/laion_v1",
+    "fvd/mean_feature_sq_dist",
 )
 DEFECTS = (
     Defect("blur", "sigma px", (0, 0.5, 1, 1.5, 2, 3), _frames_only(degrade.blur),
-           ("laplacian_variance", "psnr_db", "ssim")),
+           ("laplacian_variance", "psnr_db", "ssim", *LEARNED_IMAGE_QUALITY)),
     Defect("noise", "sigma DN", (0, 2, 4, 8, 12, 16), _frames_only(degrade.noise),
-           ("psnr_db", "ssim")),
+           ("psnr_db", "ssim", *LEARNED_IMAGE_QUALITY, "clipsim/vit_l_14")),
     Defect("flicker", "gain amplitude", (0, 0.02, 0.04, 0.06, 0.08, 0.1),
-           _frames_only(degrade.flicker), ("temporal_flickering/vbench", "warp_error/dis_mse")),
+           _frames_only(degrade.flicker),
+           ("temporal_flickering/vbench", "warp_error/dis_mse", "subject_consistency/vbench")),
     Defect("color_drift", "gain at end", (0, 0.05, 0.1, 0.15, 0.2, 0.3),
            _frames_only(degrade.color_drift), ("color_shift_delta_e76",)),
     Defect("blur_ramp", "sigma px at end", (0, 0.5, 1, 1.5, 2, 3),
@@ -105,16 +123,88 @@ def weight_free_evaluators() -> list[Evaluator]:
     return [Flicker(), FlowConsistency(), Sharpness(), Drift(), Reference(), Revisit()]
 
 
+@dataclass(frozen=True)
+class LearnedEvaluator:
+    """A learned evaluator of the study and its metrics: measured with the weight files of
+    ``sha256`` (store file -> first ``SHA256_DIGITS`` hex digits), or not, for lack of the
+    store files ``missing``."""
+
+    name: str
+    metrics: tuple[str, ...]
+    sha256: dict[str, str]
+    missing: tuple[str, ...] = ()
+
+
+def learned_weight_entries() -> dict[str, tuple[str, ...]]:
+    """The weight-store entries each learned quality evaluator loads, by registry name."""
+    from wmbench.evaluators import (
+        aesthetic,
+        clip_features,
+        fvd,
+        lpips_distance,
+        subject_consistency,
+    )
+
+    return {
+        "clip_score": (clip_features.CLIP_WEIGHTS,),
+        "aesthetic": (clip_features.CLIP_WEIGHTS, aesthetic.HEAD_WEIGHTS),
+        "subject_consistency": (subject_consistency.WEIGHTS,),
+        "lpips": (lpips_distance.WEIGHTS,),
+        "fvd": (fvd.WEIGHTS,),
+    }
+
+
+def learned_evaluators() -> tuple[list[Evaluator], list[LearnedEvaluator]]:
+    """The learned evaluators whose weights are in the store (ready to run), and a record of
+    every learned evaluator: its weights' sha256, or the store files it lacks (those its
+    MissingWeightsError names)."""
+    ready, records = [], []
+    for name, entries in learned_weight_entries().items():
+        evaluator = EVALUATORS.get(name)()
+        metrics = tuple(spec.name for spec in evaluator.metric_specs())
+        try:
+            evaluator.check_available()
+        except MissingWeightsError:
+            missing = tuple(str(path) for entry in entries for path in weights.missing_files(entry))
+            records.append(LearnedEvaluator(name, metrics, {}, missing))
+            continue
+        ready.append(evaluator)
+        records.append(LearnedEvaluator(name, metrics, weight_digests(entries)))
+    return ready, records
+
+
+def weight_digests(entries: Iterable[str]) -> dict[str, str]:
+    """``entry/file`` -> the first ``SHA256_DIGITS`` hex digits of its sha256, per file of
+    ``entries``."""
+    return {
+        f"{entry}/{file.path}": _digest(weights.entry_dir(entry) / file.path)
+        for entry in entries
+        for file in weights.ENTRIES[entry].files
+    }
+
+
+def _digest(path: Path) -> str:
+    stat = path.stat()
+    return _cached_digest(path, stat.st_size, stat.st_mtime_ns)
+
+
+@functools.cache
+def _cached_digest(path: Path, size: int, mtime_ns: int) -> str:
+    """Hashed once per file version and process (CLIP's file serves two evaluators)."""
+    return weights.sha256(path)[:SHA256_DIGITS]
+
+
 def eval_input(
     frames: np.ndarray,
     trajectory: Trajectory,
     depth: np.ndarray | None = None,
     reference: np.ndarray | None = None,
     case_id: str = "synthetic",
+    prompt: str = "",
 ) -> EvalInput:
-    """An :class:`EvalInput` for ``frames`` generated along ``trajectory``."""
+    """An :class:`EvalInput` for ``frames`` generated along ``trajectory`` from ``prompt``."""
     video = Video(frames, trajectory.fps)
-    case = Case(case_id, Path("<synthetic>"), "", trajectory, "synthetic")
+    case = Case(case_id, Path("<synthetic>"), prompt, trajectory, "synthetic")
     return EvalInput(
         case=case,
         trajectory=trajectory,
@@ -132,16 +222,19 @@ def score(inputs: EvalInput, evaluators: list[Evaluator]) -> dict[str, float]:
     return metrics
 
 
-def measure(clips: list[Clip], defects: tuple[Defect, ...] = DEFECTS) -> pd.DataFrame:
-    """Metric values of every clip x defect x severity: columns clip, defect, severity,
-    metric, value."""
-    evaluators = weight_free_evaluators()
+def measure(
+    clips: list[Clip], evaluators: list[Evaluator], defects: tuple[Defect, ...] = DEFECTS
+) -> pd.DataFrame:
+    """Metric values of ``evaluators`` on every clip x defect x severity: columns clip, defect,
+    severity, metric, value."""
     rows = []
     for clip in clips:
         for defect in defects:
             for level in defect.severities:
                 frames, depth = defect.apply(clip, level)
-                inputs = eval_input(frames, clip.trajectory, depth, clip.frames, clip.name)
+                inputs = eval_input(
+                    frames, clip.trajectory, depth, clip.frames, clip.name, prompt=PROMPT
+                )
                 for metric, value in score(inputs, evaluators).items():
                     rows.append((clip.name, defect.name, level, metric, value))
     return pd.DataFrame(rows, columns=["clip", "defect", "severity", "metric", "value"])
@@ -200,6 +293,14 @@ NOTES = """## Reading notes (properties of the definitions)
   between two visits (noise, flicker, drift); what they alone see is the morph.
 """
 
+LEARNED_NOTES = f"""The learned metrics' own defects are expectations from their definitions, \
+verified only where their weights are in the local weight store (`python -m wmbench weights \
+list`): LPIPS against the clean clip, the LAION aesthetic score and FVD's per-case mean term \
+should worsen with blur and noise; CLIPSIM (prompt: "{PROMPT}") should fall as noise hides the \
+room; VBench's subject consistency compares DINO features with the first and the previous \
+frame, which whole-frame gain flicker changes from frame to frame; revisit LPIPS, like revisit \
+PSNR/SSIM, should see the morph. `fvd/clips` counts clips and is constant by design."""
+
 
 def _cell(value: float, fmt: str, bold: bool) -> str:
     if not np.isfinite(value):
@@ -208,15 +309,64 @@ def _cell(value: float, fmt: str, bold: bool) -> str:
     return f"**{text}**" if bold else text
 
 
-def report(table: pd.DataFrame, evaluators: list[Evaluator], setup: str) -> str:
-    """The Markdown report: ladders, rho and change tables, the verdict per target, notes."""
+def _title(learned: list[LearnedEvaluator] | None) -> str:
+    if any(not record.missing for record in learned or ()):
+        return "# Quality metrics, weight-free and learned, against injected defects"
+    return "# Weight-free quality metrics against injected defects"
+
+
+def _learned_section(
+    learned: list[LearnedEvaluator] | None, defects: Sequence[Defect]
+) -> list[str]:
+    """Which learned evaluators were measured (weight files, sha256) and which were not (the
+    missing store files); ``None``: not asked for."""
+    lines = ["", "## Learned metrics", "", LEARNED_NOTES, ""]
+    if learned is None:
+        return lines + ["Not measured: the study ran with `--weight-free-only`."]
+    measured = [record for record in learned if not record.missing]
+    missing = [record for record in learned if record.missing]
+    if measured:
+        lines += [
+            f"| evaluator | metrics | weight file | sha256 (first {SHA256_DIGITS}) |",
+            "|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.name} | {', '.join(r.metrics)} | {file} | `{digest}` |"
+            for r in measured
+            for file, digest in r.sha256.items()
+        ]
+    else:
+        lines.append("None measured.")
+    if missing:
+        store = f"Their weights are not in the local weight store ({weights.store_root()})."
+        lines += ["", "## Learned metrics not measured", "", store, ""]
+        lines += ["| evaluator | metrics (own defects) | missing file |", "|---|---|---|"]
+        for record in missing:
+            metrics = ", ".join(f"{m} ({_own_defects(m, defects)})" for m in record.metrics)
+            lines.append(f"| {record.name} | {metrics} | {'<br>'.join(record.missing)} |")
+    return lines
+
+
+def _own_defects(metric: str, defects: Sequence[Defect]) -> str:
+    return ", ".join(d.name for d in defects if metric in d.targets) or "none"
+
+
+def report(
+    table: pd.DataFrame,
+    evaluators: list[Evaluator],
+    setup: str,
+    defects: Sequence[Defect] = DEFECTS,
+    learned: list[LearnedEvaluator] | None = None,
+) -> str:
+    """The Markdown report: ladders, rho and change tables, the verdict per target of a measured
+    metric, the learned evaluators (``None``: not asked for), notes."""
     metrics = [s.name for e in evaluators for s in e.metric_specs()]
-    defects = [d for d in DEFECTS if d.name in set(table["defect"])]
+    defects = [d for d in defects if d.name in set(table["defect"])]
     names = [d.name for d in defects]
-    targets = [(m, d.name) for d in defects for m in d.targets]
+    targets = [(m, d.name) for d in defects for m in d.targets if m in metrics]
     mean = table.groupby(["metric", "defect"])[["rho", "change_pct", "clean"]].mean()
     lines = [
-        "# Weight-free quality metrics against injected defects",
+        _title(learned),
         "",
         f"Generated by `python -m wmbench.validate_quality`. {setup}",
         "",
@@ -227,12 +377,13 @@ def report(table: pd.DataFrame, evaluators: list[Evaluator], setup: str) -> str:
         "",
         "## Defect ladders",
         "",
-        "| defect | severity unit | severities | metrics it must move |",
+        "| defect | severity unit | severities | measured metrics it must move |",
         "|---|---|---|---|",
     ]
     for d in defects:
         ladder = ", ".join(f"{s:g}" for s in d.severities)
-        lines.append(f"| {d.name} | {d.unit} | {ladder} | {', '.join(d.targets)} |")
+        own = ", ".join(m for m in d.targets if m in metrics)
+        lines.append(f"| {d.name} | {d.unit} | {ladder} | {own} |")
     for column, title, fmt, first in (
         ("rho", "Spearman rho (oriented), mean over clips", "{:+.2f}", []),
         ("change_pct", "Change at the highest severity, % of the clean value (+ = worse)",
@@ -253,12 +404,15 @@ def report(table: pd.DataFrame, evaluators: list[Evaluator], setup: str) -> str:
               "|---|---|---|---|---|---|"]  # fmt: skip
     for metric, name in targets:
         part = table[(table["metric"] == metric) & (table["defect"] == name)]
-        rho_mean, rho_min = part["rho"].mean(), part["rho"].min()
+        rho_min = part["rho"].min()
         verdict = "yes" if rho_min >= PASS_RHO else "**no**"
-        lines.append(
-            f"| {metric} | {name} | {rho_mean:+.2f} | {rho_min:+.2f} | "
-            f"{part['change_pct'].mean():+.3g} | {verdict} |"
+        numbers = (
+            _cell(part["rho"].mean(), "{:+.2f}", False),
+            _cell(rho_min, "{:+.2f}", False),
+            _cell(part["change_pct"].mean(), "{:+.3g}", False),
         )
+        lines.append(f"| {metric} | {name} | {' | '.join(numbers)} | {verdict} |")
+    lines += _learned_section(learned, defects)
     return "\n".join(lines) + "\n\n" + NOTES
 
 
@@ -268,12 +422,19 @@ def validate_quality(
     num_frames: int = 97,
     size: tuple[int, int] = (256, 144),
     fps: float = 16.0,
+    defects: tuple[Defect, ...] = DEFECTS,
+    weight_free_only: bool = False,
 ) -> pd.DataFrame:
-    """Run the degradation study; write the Markdown report to ``out`` and the raw values
-    beside it (same stem, ``.csv``). Returns the per-clip correlations."""
+    """Run the degradation study with the weight-free evaluators and, unless
+    ``weight_free_only``, every learned one whose weights are in the store; write the Markdown
+    report to ``out`` and the raw values beside it (same stem, ``.csv``). Returns the per-clip
+    correlations."""
+    evaluators, learned = weight_free_evaluators(), None
+    if not weight_free_only:
+        ready, learned = learned_evaluators()
+        evaluators += ready
     clips = oracle_clips(seeds, num_frames, size, fps)
-    values = measure(clips)
-    evaluators = weight_free_evaluators()
+    values = measure(clips, evaluators, defects)
     table = correlations(values, evaluators)
     setup = (
         f"Clips: {len(clips)} synthetic rooms (seeds {', '.join(map(str, seeds))}), oracle "
@@ -281,7 +442,7 @@ def validate_quality(
         f"{size[0]}x{size[1]}; the reference video is the clean clip."
     )
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(report(table, evaluators, setup))
+    out.write_text(report(table, evaluators, setup, defects, learned))
     values.to_csv(out.with_suffix(".csv"), index=False)
     return table
 
@@ -292,9 +453,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--frames", type=int, default=97)
     parser.add_argument("--size", default="256x144", help="WIDTHxHEIGHT")
+    parser.add_argument(
+        "--weight-free-only",
+        action="store_true",
+        help="skip the learned evaluators even when their weights are in the store",
+    )
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
-    validate_quality(args.out, tuple(args.seeds), args.frames, (width, height))
+    validate_quality(
+        args.out,
+        tuple(args.seeds),
+        args.frames,
+        (width, height),
+        weight_free_only=args.weight_free_only,
+    )
     print(args.out.read_text())
     return 0
 
