@@ -127,7 +127,7 @@ def weight_free_evaluators() -> list[Evaluator]:
 class LearnedEvaluator:
     """A learned evaluator of the study and its metrics: measured with the weight files of
     ``sha256`` (store file -> first ``SHA256_DIGITS`` hex digits), or not, for lack of the
-    store files ``missing``."""
+    files ``missing`` (never empty then)."""
 
     name: str
     metrics: tuple[str, ...]
@@ -156,16 +156,15 @@ def learned_weight_entries() -> dict[str, tuple[str, ...]]:
 
 def learned_evaluators() -> tuple[list[Evaluator], list[LearnedEvaluator]]:
     """The learned evaluators whose weights are in the store (ready to run), and a record of
-    every learned evaluator: its weights' sha256, or the store files it lacks (those its
-    MissingWeightsError names)."""
+    every learned evaluator: its weights' sha256, or the files its MissingWeightsError names."""
     ready, records = [], []
     for name, entries in learned_weight_entries().items():
         evaluator = EVALUATORS.get(name)()
         metrics = tuple(spec.name for spec in evaluator.metric_specs())
         try:
             evaluator.check_available()
-        except MissingWeightsError:
-            missing = tuple(str(path) for entry in entries for path in weights.missing_files(entry))
+        except MissingWeightsError as error:  # the exact files, or its text when it names none
+            missing = tuple(map(str, error.missing)) or (str(error),)
             records.append(LearnedEvaluator(name, metrics, {}, missing))
             continue
         ready.append(evaluator)
