@@ -6,6 +6,7 @@ The detector placed in the store is a tiny random TorchScript network with the c
 StyleGAN-V's I3D (``detector(x, rescale=..., resize=..., return_features=...)`` on uint8
 (B, 3, T, H, W)); the real archive cannot be downloaded here."""
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from torch import nn
 
 from tests.test_quality_evaluators import out_and_back
 from tests.test_quality_metrics import panning
-from wmbench import degrade
+from wmbench import degrade, weights
 from wmbench.cli import main
 from wmbench.errors import InputError, MissingWeightsError
 from wmbench.evaluators import fvd
@@ -327,6 +328,9 @@ def test_smoke_run_writes_set_level_fvd_and_the_leaderboard_shows_it(
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 4 and set(results["status"]) == {"ok"}
     assert (results["fvd/clips"] == 2).all()
+    archive = hashlib.sha256((present / ARCHIVE).read_bytes()).hexdigest()
+    recorded = json.loads((out / "run.json").read_text())["evaluator_weights"]
+    assert recorded == {"fvd": {Path(ARCHIVE).as_posix(): archive[: weights.DIGEST_CHARS]}}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["set_metrics"]["fvd"]["higher_is_better"] is False
     records = {

@@ -29,7 +29,7 @@ from tests.test_learned_dino_lpips import (
 from tests.test_learned_dino_lpips import place as place_state
 from tests.test_quality_evaluators import SIZE, out_and_back, out_and_back_frames
 from tests.test_quality_metrics import TEXTURE
-from wmbench import degrade
+from wmbench import degrade, weights
 from wmbench.data_model import Trajectory
 from wmbench.errors import MissingWeightsError
 from wmbench.evaluators import EVALUATORS, clip_features, subject_consistency
@@ -257,7 +257,7 @@ def test_learned_metrics_join_the_study_with_their_weights_sha256(learned_study,
         assert [row[2] for row in rows] == [file.as_posix() for file in files]
         for row, file in zip(rows, files, strict=True):
             digest = hashlib.sha256((learned_store / file).read_bytes()).hexdigest()
-            assert row[3] == f"`{digest[:12]}`"
+            assert row[3] == f"`{digest[: weights.DIGEST_CHARS]}`"
     verdict = {(row[0], row[1]) for row in table_rows(report, "## Verdict on own defects")}
     assert verdict == targets(SMALL_DEFECTS, set(table["metric"]))
     assert ("subject_consistency/vbench", "flicker") in verdict

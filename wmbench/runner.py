@@ -19,7 +19,7 @@ from wmbench.data_model import Case, Suite, fit_image
 from wmbench.distributed import barrier, rank_and_world_size
 from wmbench.errors import InputError, MissingWeightsError, ModelUnavailable
 from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
-from wmbench.evaluators.base import evaluator_notes
+from wmbench.evaluators.base import evaluator_notes, weight_entries
 from wmbench.models import MODELS, GenerationRequest, ModelAdapter
 from wmbench.paths import REPO_ROOT
 from wmbench.resources import hardware, measure
@@ -59,13 +59,13 @@ def run(config: RunConfig) -> pd.DataFrame:
     """Run every model on every case of the suite, resuming finished cases; returns results."""
     rank, world_size = rank_and_world_size()
     store = RunStore(config.out)
-    if rank == 0:
-        store.write_run_metadata(_run_metadata(config, world_size))
     suite = config.suite
     log(f"suite {suite.name}: {len(suite.cases)} cases; data: {suite.data_label}")
     if world_size > 1:
         log(f"rank {rank} of {world_size}")
     evaluators, skipped = _evaluators(config)
+    if rank == 0:
+        store.write_run_metadata(_run_metadata(config, world_size, evaluators))
     for choice in config.models:
         _run_model(config, store, choice, evaluators, skipped, rank, world_size)
     barrier()
@@ -74,7 +74,11 @@ def run(config: RunConfig) -> pd.DataFrame:
     return results
 
 
-def _run_metadata(config: RunConfig, world_size: int) -> dict[str, Any]:
+def _run_metadata(
+    config: RunConfig, world_size: int, evaluators: list[Evaluator]
+) -> dict[str, Any]:
+    """What the run is: suite, data, models, evaluators (their notes, and the sha256 of the
+    weight files of the learned ones), seed, code, packages and hardware."""
     suite = config.suite
     return {
         "suite": suite.name,
@@ -85,7 +89,10 @@ def _run_metadata(config: RunConfig, world_size: int) -> dict[str, Any]:
         "cases": [case.id for case in suite.cases],
         "models": [{"name": m.name, "options": m.options} for m in config.models],
         "evaluators": list(suite.evaluators),
-        "evaluator_notes": evaluator_notes([EVALUATORS.get(name)() for name in suite.evaluators]),
+        "evaluator_notes": evaluator_notes(evaluators),
+        "evaluator_weights": {
+            e.name: weights.digests(weight_entries(e)) for e in evaluators if weight_entries(e)
+        },
         "seed": config.seed,
         "world_size": world_size,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -19,8 +19,7 @@ the report names the weight files' sha256 of those measured and the missing file
 from __future__ import annotations
 
 import argparse
-import functools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from wmbench import degrade, weights
 from wmbench.data_model import Case, Trajectory, Video
 from wmbench.errors import MissingWeightsError
 from wmbench.evaluators import EVALUATORS
-from wmbench.evaluators.base import EvalInput, Evaluator
+from wmbench.evaluators.base import EvalInput, Evaluator, weight_entries
 from wmbench.evaluators.drift import Drift
 from wmbench.evaluators.flicker import Flicker
 from wmbench.evaluators.flow import FlowConsistency
@@ -43,7 +42,6 @@ from wmbench.models.base import Generation
 
 PASS_RHO = 0.95
 PROMPT = "a furnished room, the camera moves through it and returns"  # for CLIPSIM
-SHA256_DIGITS = 12
 
 
 @dataclass(frozen=True)
@@ -126,8 +124,8 @@ def weight_free_evaluators() -> list[Evaluator]:
 @dataclass(frozen=True)
 class LearnedEvaluator:
     """A learned evaluator of the study and its metrics: measured with the weight files of
-    ``sha256`` (store file -> first ``SHA256_DIGITS`` hex digits), or not, for lack of the
-    files ``missing`` (never empty then)."""
+    ``sha256`` (:func:`wmbench.weights.digests`), or not, for lack of the files ``missing``
+    (never empty then)."""
 
     name: str
     metrics: tuple[str, ...]
@@ -135,31 +133,15 @@ class LearnedEvaluator:
     missing: tuple[str, ...] = ()
 
 
-def learned_weight_entries() -> dict[str, tuple[str, ...]]:
-    """The weight-store entries each learned quality evaluator loads, by registry name."""
-    from wmbench.evaluators import (
-        aesthetic,
-        clip_features,
-        fvd,
-        lpips_distance,
-        subject_consistency,
-    )
-
-    return {
-        "clip_score": (clip_features.CLIP_WEIGHTS,),
-        "aesthetic": (clip_features.CLIP_WEIGHTS, aesthetic.HEAD_WEIGHTS),
-        "subject_consistency": (subject_consistency.WEIGHTS,),
-        "lpips": (lpips_distance.WEIGHTS,),
-        "fvd": (fvd.WEIGHTS,),
-    }
-
-
 def learned_evaluators() -> tuple[list[Evaluator], list[LearnedEvaluator]]:
-    """The learned evaluators whose weights are in the store (ready to run), and a record of
-    every learned evaluator: its weights' sha256, or the files its MissingWeightsError names."""
+    """The learned evaluators (those declaring weight entries) whose weights are in the store,
+    ready to run, and a record of every learned evaluator: its weights' sha256, or the files
+    its MissingWeightsError names."""
     ready, records = [], []
-    for name, entries in learned_weight_entries().items():
+    for name in EVALUATORS.names():
         evaluator = EVALUATORS.get(name)()
+        if not weight_entries(evaluator):
+            continue
         metrics = tuple(spec.name for spec in evaluator.metric_specs())
         try:
             evaluator.check_available()
@@ -168,29 +150,8 @@ def learned_evaluators() -> tuple[list[Evaluator], list[LearnedEvaluator]]:
             records.append(LearnedEvaluator(name, metrics, {}, missing))
             continue
         ready.append(evaluator)
-        records.append(LearnedEvaluator(name, metrics, weight_digests(entries)))
+        records.append(LearnedEvaluator(name, metrics, weights.digests(weight_entries(evaluator))))
     return ready, records
-
-
-def weight_digests(entries: Iterable[str]) -> dict[str, str]:
-    """``entry/file`` -> the first ``SHA256_DIGITS`` hex digits of its sha256, per file of
-    ``entries``."""
-    return {
-        f"{entry}/{file.path}": _digest(weights.entry_dir(entry) / file.path)
-        for entry in entries
-        for file in weights.ENTRIES[entry].files
-    }
-
-
-def _digest(path: Path) -> str:
-    stat = path.stat()
-    return _cached_digest(path, stat.st_size, stat.st_mtime_ns)
-
-
-@functools.cache
-def _cached_digest(path: Path, size: int, mtime_ns: int) -> str:
-    """Hashed once per file version and process (CLIP's file serves two evaluators)."""
-    return weights.sha256(path)[:SHA256_DIGITS]
 
 
 def eval_input(
@@ -326,7 +287,7 @@ def _learned_section(
     missing = [record for record in learned if record.missing]
     if measured:
         lines += [
-            f"| evaluator | metrics | weight file | sha256 (first {SHA256_DIGITS}) |",
+            f"| evaluator | metrics | weight file | sha256 (first {weights.DIGEST_CHARS}) |",
             "|---|---|---|---|",
         ]
         lines += [

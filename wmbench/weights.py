@@ -8,16 +8,20 @@ The store is one folder, ``$WMBENCH_WEIGHTS`` (default ``<cache>/weights``, the 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
 import tempfile
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from wmbench.errors import MissingWeightsError
 from wmbench.paths import cache_dir
+
+DIGEST_CHARS = 16  # of a sha256 in hex, as listed and recorded
 
 
 @dataclass(frozen=True)
@@ -189,11 +193,29 @@ def require(name: str) -> Path:
 
 
 def sha256(path: Path) -> str:
+    """The file's sha256 (hex), computed once per process and version (size, mtime) of it."""
+    stat = path.stat()
+    return _sha256(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@functools.cache
+def _sha256(path: Path, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def digests(names: Iterable[str]) -> dict[str, str]:
+    """``entry/file`` -> the first ``DIGEST_CHARS`` hex digits of its sha256, for every file of
+    the entries ``names`` (all present: :func:`require` them first). What a run or report
+    records beside numbers from learned components."""
+    return {
+        f"{name}/{weight.path}": sha256(entry_dir(name) / weight.path)[:DIGEST_CHARS]
+        for name in names
+        for weight in ENTRIES[name].files
+    }
 
 
 def status() -> list[dict[str, str]]:
@@ -209,7 +231,9 @@ def status() -> list[dict[str, str]]:
                 if weight.sha256 and checksum != weight.sha256:
                     verdict = "CHECKSUM MISMATCH"
                 row.update(
-                    status=verdict, sha256=checksum[:16], size_mb=f"{path.stat().st_size / 1e6:.1f}"
+                    status=verdict,
+                    sha256=checksum[:DIGEST_CHARS],
+                    size_mb=f"{path.stat().st_size / 1e6:.1f}",
                 )
             rows.append(row)
     return rows

@@ -55,6 +55,7 @@ class Aesthetic:
 
     name = "aesthetic"
     version = "1"
+    weight_entries = (clip_features.CLIP_WEIGHTS, HEAD_WEIGHTS)
 
     def metric_specs(self) -> list[MetricSpec]:
         frames = "over up to 16 evenly spaced frames"
@@ -75,7 +76,7 @@ class Aesthetic:
         ]
 
     def check_available(self) -> None:
-        require_weights(clip_features.CLIP_WEIGHTS, HEAD_WEIGHTS)
+        require_weights(*self.weight_entries)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         frames = clip_features.cached_frame_embeddings(inputs)

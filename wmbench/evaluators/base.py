@@ -69,10 +69,17 @@ class Evaluator(Protocol):
 
     def check_available(self) -> None:
         """Raise :class:`wmbench.errors.MissingWeightsError` naming the file to place when a
-        learned evaluator's weights are absent; weight-free evaluators do nothing."""
+        learned evaluator's weights are absent; weight-free evaluators do nothing. Learned
+        evaluators also declare the weight-store entries they load, ``weight_entries``
+        (:func:`weight_entries`)."""
         ...
 
     def evaluate(self, inputs: EvalInput) -> EvalResult: ...
+
+
+def weight_entries(evaluator: Evaluator) -> tuple[str, ...]:
+    """The weight-store entries ``evaluator`` loads (none for a weight-free one)."""
+    return tuple(getattr(evaluator, "weight_entries", ()))
 
 
 def evaluator_notes(evaluators: list[Evaluator]) -> dict[str, str]:

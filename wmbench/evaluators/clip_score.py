@@ -24,6 +24,7 @@ class ClipScore:
 
     name = "clip_score"
     version = "1"
+    weight_entries = (clip_features.CLIP_WEIGHTS,)
 
     def metric_specs(self) -> list[MetricSpec]:
         return [
@@ -37,7 +38,7 @@ class ClipScore:
         ]
 
     def check_available(self) -> None:
-        require_weights(clip_features.CLIP_WEIGHTS)
+        require_weights(*self.weight_entries)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         prompt = inputs.case.prompt

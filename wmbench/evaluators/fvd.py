@@ -48,7 +48,7 @@ import torch
 from wmbench import weights
 from wmbench.errors import InputError
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.learned_weights import device
+from wmbench.evaluators.learned_weights import device, require_weights
 from wmbench.evaluators.reference import reference_frames
 from wmbench.evaluators.sampling import sample_indices
 
@@ -170,6 +170,7 @@ class FrechetVideoDistance:
 
     name = "fvd"
     version = "1"
+    weight_entries = (WEIGHTS,)
     needs_reference = True
 
     def metric_specs(self) -> list[MetricSpec]:
@@ -192,7 +193,7 @@ class FrechetVideoDistance:
         ]
 
     def check_available(self) -> None:
-        weights.require(WEIGHTS)
+        require_weights(*self.weight_entries)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         if inputs.reference is None:  # real cases: no ground-truth set to compare with

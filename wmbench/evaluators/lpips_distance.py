@@ -36,7 +36,12 @@ from lpips.pretrained_networks import alexnet as LpipsAlexNet
 
 from wmbench import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.learned_weights import device, load_state, read_state
+from wmbench.evaluators.learned_weights import (
+    device,
+    load_state,
+    read_state,
+    require_weights,
+)
 from wmbench.evaluators.reference import MAX_FRAMES, reference_frames, single_torch_thread
 from wmbench.evaluators.revisit import PROTOCOLS, cached_revisit_views
 from wmbench.evaluators.sampling import finite_mean, sample_indices
@@ -134,6 +139,7 @@ class LpipsDistance:
 
     name = "lpips"
     version = "1"
+    weight_entries = (WEIGHTS,)
     needs_reference = True
 
     def metric_specs(self) -> list[MetricSpec]:
@@ -156,7 +162,7 @@ class LpipsDistance:
         ]
 
     def check_available(self) -> None:
-        weights.require(WEIGHTS)
+        require_weights(*self.weight_entries)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         model = lpips_model()

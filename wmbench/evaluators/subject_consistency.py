@@ -36,7 +36,12 @@ from torchvision.transforms import functional as TF
 
 from wmbench import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.learned_weights import device, load_state, read_state
+from wmbench.evaluators.learned_weights import (
+    device,
+    load_state,
+    read_state,
+    require_weights,
+)
 from wmbench.evaluators.reference import single_torch_thread
 from wmbench.evaluators.sampling import finite_mean
 
@@ -151,6 +156,7 @@ class SubjectConsistency:
 
     name = "subject_consistency"
     version = "1"
+    weight_entries = (WEIGHTS,)
 
     def metric_specs(self) -> list[MetricSpec]:
         return [
@@ -165,7 +171,7 @@ class SubjectConsistency:
         ]
 
     def check_available(self) -> None:
-        weights.require(WEIGHTS)
+        require_weights(*self.weight_entries)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         video = inputs.video
