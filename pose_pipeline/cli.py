@@ -31,7 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--max-image-size", type=int, default=defaults.max_image_size)
     run.add_argument("--mapper", choices=MAPPERS, default=defaults.mapper)
     run.add_argument("--no-loop-closure", action="store_true")
-    run.add_argument("--threads", type=int, default=defaults.num_threads)
+    run.add_argument(
+        "--threads",
+        type=int,
+        default=defaults.num_threads,
+        help="threads for feature extraction and the depth model (matching and mapping: one)",
+    )
     run.add_argument("--seed", type=int, default=defaults.seed)
     depth = run.add_mutually_exclusive_group()
     depth.add_argument("--depth", type=Path, help="folder of per-frame metric depth (.npy/.npz)")

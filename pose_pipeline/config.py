@@ -41,7 +41,7 @@ class AnnotatorConfig:
     min_inliers: int = 30
     loop_closure: bool = True
     mapper: str = "incremental"
-    num_threads: int = 2  # feature extraction and matching (mapping runs on one)
+    num_threads: int = 2  # feature extraction (matching and mapping run on one, for repeatability)
     seed: int = 0
     min_keyframes: int = 3
 

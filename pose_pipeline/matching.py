@@ -16,6 +16,10 @@ from pose_pipeline.config import AnnotatorConfig
 DESCRIPTORS_PER_WORD = 40
 MAX_TRAINING_DESCRIPTORS = 60_000
 LOOP_CANDIDATES = 5
+# Matching runs on one thread: with two, pycolmap 4.2.1's CPU matcher now and then returns a
+# different match set for a pair (577 vs 144 matches on the test clip, more often under load),
+# which moves the poses by up to 1e-2; on one thread 20 of 20 reruns under load were identical.
+MATCHING_THREADS = 1
 
 
 def _verification(config: AnnotatorConfig) -> pycolmap.TwoViewGeometryOptions:
@@ -58,7 +62,7 @@ def match(database: Path, work: Path, num_images: int, config: AnnotatorConfig) 
     pairing = pycolmap.SequentialPairingOptions()
     pairing.overlap = config.overlap
     pairing.quadratic_overlap = False
-    pairing.num_threads = config.num_threads
+    pairing.num_threads = MATCHING_THREADS
     vocabulary = work / "vocabulary.bin"
     revisits_possible = num_images > config.overlap + 1
     if config.loop_closure and revisits_possible and build_vocabulary(database, vocabulary, config):
@@ -68,7 +72,7 @@ def match(database: Path, work: Path, num_images: int, config: AnnotatorConfig) 
         pairing.loop_detection_num_images = LOOP_CANDIDATES
         pairing.loop_detection_min_index_distance = config.overlap + 1
     matching = pycolmap.FeatureMatchingOptions()
-    matching.num_threads = config.num_threads
+    matching.num_threads = MATCHING_THREADS
     pycolmap.match_sequential(
         database,
         matching_options=matching,
