@@ -34,6 +34,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+SUITE_SELECTION = ("data", "split", "limit", "cases", "frames", "resolution", "evaluators")
+
+
+def add_suite_selection(parser: argparse.ArgumentParser) -> None:
+    """The ``run`` options that narrow or resize a suite (``SUITE_SELECTION``), for every
+    command that runs one."""
+    parser.add_argument("--data", type=Path, help="benchmark data folder (SANA-WM-Bench layout)")
+    parser.add_argument("--split", help="run one split only (e.g. simple_60s, hard_60s)")
+    parser.add_argument("--limit", type=int, help="at most N cases per split")
+    parser.add_argument("--cases", help="comma-separated case ids (e.g. hard_60s/indoor_001)")
+    parser.add_argument("--frames", type=int, help="frames per video (default: the suite's)")
+    parser.add_argument("--resolution", help="WIDTHxHEIGHT (default: the suite's)")
+    parser.add_argument("--evaluators", help="comma-separated evaluators instead of the suite's")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m wmbench",
@@ -62,13 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     for shortcut in MODEL_SHORTCUTS:
         run.add_argument(f"--{shortcut}", help=f"shortcut for --option {shortcut}=VALUE")
-    run.add_argument("--data", type=Path, help="benchmark data folder (SANA-WM-Bench layout)")
-    run.add_argument("--split", help="run one split only (e.g. simple_60s, hard_60s)")
-    run.add_argument("--limit", type=int, help="at most N cases per split")
-    run.add_argument("--cases", help="comma-separated case ids (e.g. hard_60s/indoor_001)")
-    run.add_argument("--frames", type=int, help="frames per video (default: the suite's)")
-    run.add_argument("--resolution", help="WIDTHxHEIGHT (default: the suite's)")
-    run.add_argument("--evaluators", help="comma-separated evaluators instead of the suite's")
+    add_suite_selection(run)
     run.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
     run.add_argument("--out", type=Path, help="run directory (an existing one is resumed)")
     run.add_argument("--no-videos", action="store_true", help="do not keep generated videos")

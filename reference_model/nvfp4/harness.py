@@ -17,17 +17,17 @@ from pathlib import Path
 
 from reference_model.adapter import QUANT_MODES
 from reference_model.presets import PRESETS
+from wmbench.cli import SUITE_SELECTION, add_suite_selection
+from wmbench.cli import main as wmbench
 
 BASELINE = "none"
-PASSED_THROUGH = ("data", "split", "limit", "cases", "frames", "resolution", "evaluators", "steps")
 
 
 def compare_quant(args: argparse.Namespace) -> int:
     """Run the suite unquantized and quantized, then print and save the metric deltas."""
-    from wmbench.cli import main as wmbench
 
     common = ["--suite", args.suite, "--model", "sana-wm", "--preset", args.preset]
-    for name in PASSED_THROUGH:
+    for name in (*SUITE_SELECTION, "steps"):
         if getattr(args, name) is not None:
             common += [f"--{name}", str(getattr(args, name))]
     status = 0
@@ -55,12 +55,6 @@ def add_compare_quant(verbs: argparse._SubParsersAction, name: str) -> None:
         "--quant", choices=[q for q in QUANT_MODES if q != BASELINE], default="nvfp4"
     )
     parser.add_argument("--out", type=Path, required=True, help="folder for the two runs")
-    parser.add_argument("--data", type=Path, help="benchmark data (default: the suite's)")
-    parser.add_argument("--split", help="one split only")
-    parser.add_argument("--limit", type=int, help="at most N cases per split")
-    parser.add_argument("--cases", help="comma-separated case ids")
-    parser.add_argument("--frames", type=int, help="frames per video")
-    parser.add_argument("--resolution", help="WIDTHxHEIGHT")
-    parser.add_argument("--evaluators", help="comma-separated evaluators")
+    add_suite_selection(parser)
     parser.add_argument("--steps", type=int, help="denoising steps")
     parser.set_defaults(handler=compare_quant)
