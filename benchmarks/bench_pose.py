@@ -38,9 +38,9 @@ from pose_pipeline.validation import (
     score_annotation,
     write_json,
 )
-from wmbench.data_model import Video
-from wmbench.paths import REPO_ROOT, cache_dir
-from wmbench.video_io import write_video
+from wmbench.core.types import Video
+from wmbench.core.paths import REPO_ROOT, cache_dir
+from wmbench.data.video_io import write_video
 
 KIND, SEED, FRAMES = "room", 0, 961
 RENDER_SIZE, VIDEO_SIZE = (640, 360), (1280, 720)

@@ -15,8 +15,8 @@ import cv2
 import numpy as np
 import pytest
 
-from wmbench.data_model import Trajectory
-from wmbench.validate_quality import eval_input, weight_free_evaluators
+from wmbench.core.types import Trajectory
+from wmbench.studies.validate_quality import eval_input, weight_free_evaluators
 
 NUM_FRAMES, WIDTH, HEIGHT, FPS = 961, 1280, 720, 16.0
 WALL_DEPTH_M, FOCAL_PX, STEP_PX = 3.0, 1000.0, 2

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 
 
 @dataclass(frozen=True)

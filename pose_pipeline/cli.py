@@ -16,7 +16,7 @@ from pose_pipeline.frames import FrameSource
 from pose_pipeline.pipeline import annotate
 from pose_pipeline.result import Annotation
 from pose_pipeline.scale import DepthFolder, DepthSource
-from wmbench.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError, MissingWeightsError
 
 
 def _parser() -> argparse.ArgumentParser:

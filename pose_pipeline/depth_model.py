@@ -1,12 +1,12 @@
 """A metric monocular depth source: Depth Anything V2 Metric (Small) through transformers, loaded
 only from the local weight store (``$WMBENCH_WEIGHTS``); absent weights raise
-:class:`wmbench.errors.MissingWeightsError` naming the files to place. Nothing is downloaded."""
+:class:`wmbench.core.errors.MissingWeightsError` naming the files to place. Nothing is downloaded."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from wmbench import weights
+from wmbench.core import weights
 
 ENTRIES = {
     "indoor": "depth-anything-v2-metric-indoor-small",

@@ -8,9 +8,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wmbench.data_model import Video
-from wmbench.errors import InputError
-from wmbench.video_io import FRAME_SUFFIXES
+from wmbench.core.types import Video
+from wmbench.core.errors import InputError
+from wmbench.data.video_io import FRAME_SUFFIXES
 
 THUMBNAIL_WIDTH = 160
 MIN_RESPONSE = 0.02  # phase-correlation peak below which the motion counts as unknown

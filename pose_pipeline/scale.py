@@ -16,7 +16,7 @@ import numpy as np
 import pycolmap
 
 from pose_pipeline.features import frame_index
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 
 MAX_SCALE_FRAMES = 24
 MIN_SAMPLES = 20

@@ -23,9 +23,9 @@ from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.pipeline import annotate
 from pose_pipeline.result import Annotation, AnnotationFailure
 from pose_pipeline.scale import ExactDepth
-from wmbench import camera_metrics
-from wmbench.data_model import Trajectory
-from wmbench.paths import cache_dir
+from wmbench.evaluators import camera_metrics
+from wmbench.core.types import Trajectory
+from wmbench.core.paths import cache_dir
 
 
 @dataclass(frozen=True)

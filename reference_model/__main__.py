@@ -13,7 +13,7 @@ from collections.abc import Callable
 from reference_model.nvfp4.cli import add_quantize
 from reference_model.nvfp4.harness import add_compare_quant
 from reference_model.training.cli import add_prepare, add_train
-from wmbench.errors import InputError, MissingWeightsError, ModelUnavailable
+from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable
 
 VERBS: dict[str, Callable[[argparse._SubParsersAction, str], None]] = {
     "train": add_train,

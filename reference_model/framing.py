@@ -1,7 +1,7 @@
 """Moving a request to the model's frame size and frame count, and the frames back.
 
 In: the first frame is scaled to cover the model's (width, height) and centre-cropped
-(:func:`wmbench.data_model.fit_image`), the cameras follow (:meth:`Trajectory.fitted`), and the
+(:func:`wmbench.core.types.fit_image`), the cameras follow (:meth:`Trajectory.fitted`), and the
 path is held at its last pose up to the frame count the VAE accepts. Out: the model's frames go
 back to the request's size by the inverse pixel map, so every pixel keeps the request's
 intrinsics; what the model's crop never saw stays black.
@@ -15,7 +15,7 @@ from dataclasses import replace
 import cv2
 import numpy as np
 
-from wmbench.data_model import Trajectory, fit_image
+from wmbench.core.types import Trajectory, fit_image
 
 
 def fit_transform(size: tuple[int, int], target: tuple[int, int]) -> np.ndarray:

@@ -41,8 +41,8 @@ from reference_model.presets import (
     tiny_tokenizer,
     tiny_vae,
 )
-from wmbench.errors import InputError, MissingWeightsError
-from wmbench.weights import entry_dir, store_root
+from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.weights import entry_dir, store_root
 
 CHECKPOINT_NAME = "sana-wm"
 DIT_FILE = "dit/sana_wm_1600m_720p.safetensors"

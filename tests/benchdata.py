@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from wmbench.sanawm_bench import EXPORT_DIR, MANIFEST, SPLIT_DIRS
+from wmbench.data.sanawm_bench import EXPORT_DIR, MANIFEST, SPLIT_DIRS
 
 
 def straight_walk(num_frames: int, speed_m_per_frame: float = 0.02) -> np.ndarray:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
 
-from wmbench import camera_metrics as cm
+from wmbench.evaluators import camera_metrics as cm
 
 N = 48
 

@@ -21,9 +21,10 @@ from torch import nn
 
 from tests.test_quality_evaluators import out_and_back
 from tests.test_quality_metrics import panning
-from wmbench import degrade, weights
+from wmbench.studies import degrade
+from wmbench.core import weights
 from wmbench.cli import main
-from wmbench.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError, MissingWeightsError
 from wmbench.evaluators import fvd
 from wmbench.evaluators.fvd import (
     CLIP_FRAMES,
@@ -39,7 +40,7 @@ from wmbench.evaluators.fvd import (
 from wmbench.report.leaderboard import write_leaderboard
 from wmbench.report.measured import load_runs
 from wmbench.set_metrics import FVD_LABEL, describe, fvd_record
-from wmbench.validate_quality import eval_input
+from wmbench.studies.validate_quality import eval_input
 
 REPO = Path(__file__).resolve().parents[1]
 ARCHIVE = Path("i3d/i3d_torchscript.pt")

@@ -15,14 +15,14 @@ import yaml
 from PIL import Image
 
 from wmbench.cli import main
-from wmbench.data_model import Trajectory
-from wmbench.errors import InputError, MissingWeightsError
+from wmbench.core.types import Trajectory
+from wmbench.core.errors import InputError, MissingWeightsError
 from wmbench.evaluators import clip_features
 from wmbench.evaluators.aesthetic import Aesthetic
 from wmbench.evaluators.base import EvalInput, Evaluator
 from wmbench.evaluators.clip_score import ClipScore
 from wmbench.evaluators.sampling import sample_indices
-from wmbench.validate_quality import eval_input
+from wmbench.studies.validate_quality import eval_input
 
 TINY = "wmbench-test-tiny-clip"
 TINY_CONFIG = {

@@ -21,9 +21,9 @@ from torchvision import transforms
 
 from tests.test_quality_evaluators import out_and_back
 from tests.test_quality_metrics import TEXTURE, panning
-from wmbench import degrade
+from wmbench.studies import degrade
 from wmbench.cli import main
-from wmbench.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError, MissingWeightsError
 from wmbench.evaluators import lpips_distance, subject_consistency
 from wmbench.evaluators.lpips_distance import LpipsDistance, lpips_inputs, lpips_pairs
 from wmbench.evaluators.subject_consistency import (
@@ -35,7 +35,7 @@ from wmbench.evaluators.subject_consistency import (
     dino_position_embedding,
     vbench_similarities,
 )
-from wmbench.validate_quality import eval_input, oracle_clips
+from wmbench.studies.validate_quality import eval_input, oracle_clips
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_VIT = {"patch_size": 16, "embed_dim": 64, "depth": 2, "num_heads": 4}

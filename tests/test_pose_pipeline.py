@@ -10,8 +10,8 @@ import pytest
 from pose_pipeline import Annotation, AnnotatorConfig, ExactDepth, FrameStatus, annotate, load
 from pose_pipeline.cli import main
 from pose_pipeline.validation import REPEAT_ATOL, oracle_clip, rerun_gap, score_annotation
-from wmbench import camera_metrics
-from wmbench.data_model import Case, Video
+from wmbench.evaluators import camera_metrics
+from wmbench.core.types import Case, Video
 from wmbench.evaluators.base import EvalInput
 from wmbench.evaluators.camera import CameraEvaluator
 from wmbench.models.base import Generation

@@ -12,7 +12,7 @@ from pose_pipeline.cli import main
 from pose_pipeline.frames import select_keyframes
 from pose_pipeline.registration import register_all_frames
 from pose_pipeline.scale import DepthFolder, _sample
-from wmbench.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError, MissingWeightsError
 
 K = np.array([[200.0, 0, 159.5], [0, 200.0, 89.5], [0, 0, 1]])
 

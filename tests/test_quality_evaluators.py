@@ -4,15 +4,15 @@ import numpy as np
 import pytest
 
 from tests.test_quality_metrics import panning
-from wmbench.data_model import Trajectory
-from wmbench.errors import InputError
+from wmbench.core.types import Trajectory
+from wmbench.core.errors import InputError
 from wmbench.evaluators import flow as flow_module
 from wmbench.evaluators.base import Evaluator
 from wmbench.evaluators.drift import Drift
 from wmbench.evaluators.flow import FlowConsistency
 from wmbench.evaluators.reference import MAX_PSNR_DB, Reference
 from wmbench.evaluators.revisit import Revisit
-from wmbench.validate_quality import eval_input, weight_free_evaluators
+from wmbench.studies.validate_quality import eval_input, weight_free_evaluators
 
 SIZE = (240, 136)
 K = np.array([[200.0, 0, 119.5], [0, 200.0, 67.5], [0, 0, 1]])

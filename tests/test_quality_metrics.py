@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from wmbench.degrade import blur, noise
+from wmbench.studies.degrade import blur, noise
 from wmbench.evaluators.drift import color_shift_delta_e, relative_change_pct, window_frames
 from wmbench.evaluators.flicker import consecutive_mae, vbench_flicker_score
 from wmbench.evaluators.flow import (

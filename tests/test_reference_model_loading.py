@@ -20,7 +20,7 @@ from reference_model.loading import (  # noqa: E402
     require_checkpoint,
 )
 from reference_model.presets import FULL, TINY, vae_compression  # noqa: E402
-from wmbench.errors import MissingWeightsError, ModelUnavailable  # noqa: E402
+from wmbench.core.errors import MissingWeightsError, ModelUnavailable  # noqa: E402
 
 STAGE1 = [
     DIT_FILE,

@@ -9,7 +9,7 @@ import pytest
 
 from tests.benchdata import write_bench
 from wmbench.cli import main
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 from wmbench.report.compare import Thresholds, load_thresholds
 
 SMALL = [

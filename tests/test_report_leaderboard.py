@@ -10,7 +10,7 @@ from PIL import Image
 
 from tests.benchdata import write_bench
 from wmbench.cli import main
-from wmbench.data_model import Video
+from wmbench.core.types import Video
 from wmbench.evaluators import EVALUATORS, EvalResult, MetricSpec
 from wmbench.models import MODELS
 from wmbench.models.base import Generation, ModelInfo
@@ -22,7 +22,7 @@ from wmbench.report.measured import (
     window_series,
 )
 from wmbench.report.tables import entries_table, long_table, wide_table
-from wmbench.store import model_key
+from wmbench.harness.store import model_key
 
 WINDOWS = 4
 SMALL = [

@@ -5,7 +5,7 @@ import pytest
 
 from tests.benchdata import write_bench
 from wmbench.cli import main
-from wmbench.data_model import Video
+from wmbench.core.types import Video
 from wmbench.models import MODELS
 from wmbench.models.base import Generation, ModelInfo
 from wmbench.report import reported

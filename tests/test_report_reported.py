@@ -3,7 +3,7 @@
 import pytest
 import yaml
 
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 from wmbench.report import reported
 
 GOOD_ENTRY = {

@@ -11,11 +11,11 @@ from PIL import Image
 
 from tests.benchdata import write_bench
 from wmbench.cli import main
-from wmbench.data_model import Video
-from wmbench.errors import ModelUnavailable
+from wmbench.core.types import Video
+from wmbench.core.errors import ModelUnavailable
 from wmbench.models import MODELS
-from wmbench.registry import Registry
-from wmbench.video_io import read_video, write_video
+from wmbench.core.registry import Registry
+from wmbench.data.video_io import read_video, write_video
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = [
@@ -157,8 +157,8 @@ def test_command_mode_follows_the_argument_contract(bench, tmp_path):
     program = tmp_path / "model.py"
     program.write_text(
         "import argparse, numpy as np\n"
-        "from wmbench.data_model import Video\n"
-        "from wmbench.video_io import write_video\n"
+        "from wmbench.core.types import Video\n"
+        "from wmbench.data.video_io import write_video\n"
         "p = argparse.ArgumentParser()\n"
         "for a in ['image','prompt-file','camera','out']: p.add_argument('--'+a)\n"
         "for a in ['frames','width','height','seed']: p.add_argument('--'+a, type=int)\n"
@@ -196,7 +196,7 @@ def test_third_party_adapters_load_through_entry_points(monkeypatch):
 
     registry = Registry("model", "wmbench.models", {})
     plugin = EntryPoint("mine", "wmbench.models.static:StaticModel", "wmbench.models")
-    monkeypatch.setattr("wmbench.registry.entry_points", lambda group: [plugin])
+    monkeypatch.setattr("wmbench.core.registry.entry_points", lambda group: [plugin])
     assert registry.names() == ["mine"]
     assert registry.get("mine").__name__ == "StaticModel"
 

@@ -20,7 +20,7 @@ from reference_model.training.config import ObjectiveConfig, OptimConfig, load_c
 from reference_model.training.dataset import sample_generator  # noqa: E402
 from reference_model.training.objective import FlowMatching  # noqa: E402
 from reference_model.training.optim import learning_rate  # noqa: E402
-from wmbench.errors import InputError  # noqa: E402
+from wmbench.core.errors import InputError  # noqa: E402
 
 LATENT = (3, 4, 2, 3)  # C, T, h, w
 

@@ -27,7 +27,7 @@ from tests.test_training_data import (  # noqa: E402, F401
     stage,
     write_clips,
 )
-from wmbench.errors import InputError  # noqa: E402
+from wmbench.core.errors import InputError  # noqa: E402
 
 REPOSITORY = Path(__file__).parents[1]
 STEPS = 4  # per stage; a checkpoint every 2 steps

@@ -1,8 +1,8 @@
 import pytest
 
-from wmbench import weights
+from wmbench.core import weights
 from wmbench.cli import main
-from wmbench.errors import MissingWeightsError
+from wmbench.core.errors import MissingWeightsError
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wmbench.sanawm_bench import SPLIT_DIRS, is_synthetic_mirror, read_benchmark
+from wmbench.data.sanawm_bench import SPLIT_DIRS, is_synthetic_mirror, read_benchmark
 from wmbench.worlds.layout import KINDS
 from wmbench.worlds.mirror import write_mirror
 from wmbench.worlds.scene import world_from_spec

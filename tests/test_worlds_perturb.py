@@ -7,7 +7,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from tests.benchdata import straight_walk
-from wmbench.data_model import Trajectory
+from wmbench.core.types import Trajectory
 from wmbench.worlds.perturb import perturb_trajectory
 
 K = np.array([[200.0, 0, 159.5], [0, 200.0, 89.5], [0, 0, 1]])

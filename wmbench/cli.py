@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from wmbench.errors import InputError, MissingWeightsError, ModelUnavailable
+from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable
 
 MODEL_SHORTCUTS = ("preset", "checkpoint", "quant", "steps", "guidance")
 
@@ -205,9 +205,9 @@ def _run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from wmbench import leaderboard
-    from wmbench.runner import ModelChoice, RunConfig, run
-    from wmbench.store import RunStore
-    from wmbench.suites import Overrides, load_suite, parse_resolution
+    from wmbench.harness.runner import ModelChoice, RunConfig, run
+    from wmbench.harness.store import RunStore
+    from wmbench.data.suites import Overrides, load_suite, parse_resolution
 
     overrides = Overrides(
         data=args.data,
@@ -256,7 +256,7 @@ def _exit_status(store) -> int:
 def _list(args: argparse.Namespace) -> int:
     from wmbench.evaluators import EVALUATORS
     from wmbench.models import MODELS
-    from wmbench.suites import available_suites
+    from wmbench.data.suites import available_suites
 
     tables = {
         "suites": available_suites(),
@@ -282,7 +282,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _data_fetch(args: argparse.Namespace) -> int:
-    from wmbench.data_fetch import fetch_sanawm_bench
+    from wmbench.data.fetch import fetch_sanawm_bench
 
     path = fetch_sanawm_bench(args.dest)
     print(f"SANA-WM-Bench is at {path}; run with --data {path} or set WMBENCH_SANAWM_BENCH")
@@ -292,7 +292,7 @@ def _data_fetch(args: argparse.Namespace) -> int:
 def _weights_list(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from wmbench import weights
+    from wmbench.core import weights
 
     print(f"weight store: {weights.store_root()}  (set WMBENCH_WEIGHTS to move it)")
     print(pd.DataFrame(weights.status()).fillna("").to_string(index=False))
@@ -300,7 +300,7 @@ def _weights_list(args: argparse.Namespace) -> int:
 
 
 def _weights_fetch(args: argparse.Namespace) -> int:
-    from wmbench import weights
+    from wmbench.core import weights
 
     print(f"fetched {args.name} into {weights.fetch(args.name)}")
     return 0

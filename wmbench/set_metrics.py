@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from wmbench.store import RunStore
+    from wmbench.harness.store import RunStore
 
 FVD = "fvd"
 FVD_LABEL = "FVD (N clips)"

@@ -5,14 +5,14 @@ A clip folder holds, per clip ``<name>``::
     <name>.npz     c2w (N,4,4) camera-to-world, OpenCV axes, metres; intrinsics (3,3) or (N,3,3) in
                    pixels of the frames (or of ``image_size`` (width, height) when given); optional
                    fps (default 16), caption, metric (False: not metric, rejected)
-    <name>.mp4     the N frames (any of wmbench.video_io's video suffixes), or a folder <name>/ of
+    <name>.mp4     the N frames (any of wmbench.data.video_io's video suffixes), or a folder <name>/ of
                    frame images sorted by name
     <name>.txt     the caption, when the npz has none
 
 ``pose_pipeline``'s output (``python -m pose_pipeline annotate VIDEO --out <name>.npz``) is such an
 npz as it stands: put it beside the video. Its failure files (``failed``, ``reason``) and poses
 with unregistered frames (NaN) are rejected with that reason, as are unreadable, short or
-non-rigid clips: :func:`read_clip` raises :class:`~wmbench.errors.InputError` saying why.
+non-rigid clips: :func:`read_clip` raises :class:`~wmbench.core.errors.InputError` saying why.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wmbench.data_model import Trajectory, fit_image
-from wmbench.errors import InputError
-from wmbench.video_io import VIDEO_SUFFIXES, read_video
+from wmbench.core.types import Trajectory, fit_image
+from wmbench.core.errors import InputError
+from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
 
 DEFAULT_FPS = 16.0
 

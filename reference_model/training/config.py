@@ -2,7 +2,7 @@
 
 ``load_config("tiny")`` reads ``configs/tiny.yaml`` beside this module; any other value is a path.
 Unknown keys, missing stages and a global batch that ranks cannot split raise
-:class:`~wmbench.errors.InputError` naming the file and the field.
+:class:`~wmbench.core.errors.InputError` naming the file and the field.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from reference_model.presets import PRESETS, RELEASE_SCHEDULER_SHIFT
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 
 CONFIG_DIR = Path(__file__).parent / "configs"
 TIMESTEP_SAMPLERS = ("shifted", "logit_normal")

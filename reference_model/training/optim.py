@@ -8,7 +8,7 @@ from fnmatch import fnmatch
 import torch
 
 from reference_model.training.config import OptimConfig, Stage
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 
 
 def select_trainable(model: torch.nn.Module, stage: Stage) -> int:

@@ -41,7 +41,7 @@ from reference_model.training.objective import FlowMatching
 from reference_model.training.optim import adamw, learning_rate, select_trainable
 from reference_model.training.parallel import Runtime, autocast, gradient_sync, unwrap, wrap
 from reference_model.training.prepare import base_checkpoint, prepare
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 
 CONFIG_RECORD = "config.json"
 METRICS = "metrics.csv"

@@ -8,9 +8,9 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from wmbench.data_model import Case, Trajectory, Video
+from wmbench.core.types import Case, Trajectory, Video
 from wmbench.models.base import Generation
-from wmbench.resources import ResourceUsage
+from wmbench.core.resources import ResourceUsage
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Evaluator(Protocol):
         ...
 
     def check_available(self) -> None:
-        """Raise :class:`wmbench.errors.MissingWeightsError` naming the file to place when a
+        """Raise :class:`wmbench.core.errors.MissingWeightsError` naming the file to place when a
         learned evaluator's weights are absent; weight-free evaluators do nothing. Learned
         evaluators also declare the weight-store entries they load, ``weight_entries``
         (:func:`weight_entries`)."""

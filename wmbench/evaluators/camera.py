@@ -4,7 +4,7 @@ The video's cameras are estimated with :mod:`pose_pipeline` (pycolmap SfM with t
 intrinsics fixed; metric scale from the generation's exact depth when a synthetic oracle gives
 it, else from the metric monocular depth model when its weights are in the local store) and
 compared with the requested trajectory under three protocols, defined in
-:mod:`wmbench.camera_metrics`: ``cami2v`` (sums, radians, per-trajectory normalisation),
+:mod:`wmbench.evaluators.camera_metrics`: ``cami2v`` (sums, radians, per-trajectory normalisation),
 ``worldscore`` (per-frame means, degrees, one fitted translation scale) and ``wmbench`` (the
 default: Sim(3)-aligned per-frame means in degrees and metres, plus 10 s windows as series).
 
@@ -23,9 +23,10 @@ import numpy as np
 
 from pose_pipeline import Annotation, AnnotationFailure, AnnotatorConfig, ExactDepth, annotate
 from pose_pipeline.scale import DepthSource
-from wmbench import camera_metrics, weights
+from wmbench.evaluators import camera_metrics
+from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.paths import REPO_ROOT
+from wmbench.core.paths import REPO_ROOT
 
 FLOOR_REPORT = REPO_ROOT / "reports" / "pose_floor.json"
 MONOCULAR_SCENE = "indoor"

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from torch import nn
 
-from wmbench import weights
+from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput
 from wmbench.evaluators.learned_weights import device, load_state, read_state
 from wmbench.evaluators.reference import single_torch_thread

@@ -11,7 +11,7 @@ prompt is truncated to CLIP's 77 tokens by its tokenizer.
 
 from __future__ import annotations
 
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 from wmbench.evaluators import clip_features
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.evaluators.learned_weights import require_weights

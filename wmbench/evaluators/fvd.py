@@ -45,8 +45,8 @@ import numpy as np
 import scipy.linalg
 import torch
 
-from wmbench import weights
-from wmbench.errors import InputError
+from wmbench.core import weights
+from wmbench.core.errors import InputError
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.evaluators.learned_weights import device, require_weights
 from wmbench.evaluators.reference import reference_frames

@@ -1,6 +1,6 @@
 """The shared loading path of the learned evaluators (CLIP, aesthetic, DINO, LPIPS).
 
-Weights come only from the local weight store (:mod:`wmbench.weights`); nothing is ever
+Weights come only from the local weight store (:mod:`wmbench.core.weights`); nothing is ever
 downloaded. A file is read with ``torch.load(weights_only=True)`` and loaded strictly; a file
 that cannot be read, is no state dict, or does not fit the module (missing or unexpected keys,
 wrong shapes) is an InputError naming the file, what was expected and what differs.
@@ -14,8 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from wmbench import weights
-from wmbench.errors import InputError, MissingWeightsError
+from wmbench.core import weights
+from wmbench.core.errors import InputError, MissingWeightsError
 
 
 def device() -> torch.device:

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from lpips.pretrained_networks import alexnet as LpipsAlexNet
 
-from wmbench import weights
+from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.evaluators.learned_weights import (
     device,

@@ -20,7 +20,7 @@ from torchmetrics.functional.image import (
     structural_similarity_index_measure,
 )
 
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.evaluators.sampling import sample_indices
 

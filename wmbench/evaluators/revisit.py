@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from wmbench.data_model import Trajectory
-from wmbench.errors import InputError
+from wmbench.core.types import Trajectory
+from wmbench.core.errors import InputError
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.evaluators.reference import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size

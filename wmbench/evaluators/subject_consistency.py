@@ -34,7 +34,7 @@ from timm.models.vision_transformer import VisionTransformer
 from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 
-from wmbench import weights
+from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.evaluators.learned_weights import (
     device,

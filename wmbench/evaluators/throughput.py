@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 
 SECONDS_PER_MINUTE_VIDEO = 60.0

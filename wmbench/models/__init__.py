@@ -1,7 +1,7 @@
 """Model adapters: the contract, the registry and the built-in adapters."""
 
 from wmbench.models.base import Generation, GenerationRequest, ModelAdapter, ModelInfo
-from wmbench.registry import Registry
+from wmbench.core.registry import Registry
 
 MODELS = Registry(
     "model",
@@ -10,8 +10,8 @@ MODELS = Registry(
         "static": "wmbench.models.static:StaticModel",
         "videos": "wmbench.models.videos:VideosModel",
         "command": "wmbench.models.command:CommandModel",
-        "oracle": "wmbench.worlds.oracle:OracleModel",
-        "perturbed": "wmbench.worlds.oracle:PerturbedOracleModel",
+        "oracle": "wmbench.models.oracle:OracleModel",
+        "perturbed": "wmbench.models.oracle:PerturbedOracleModel",
         "sana-wm": "reference_model.adapter:SanaWMAdapter",
     },
 )

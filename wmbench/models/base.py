@@ -7,7 +7,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from wmbench.data_model import Case, Trajectory, Video
+from wmbench.core.types import Case, Trajectory, Video
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class ModelAdapter(Protocol):
         ...
 
     def check_available(self) -> None:
-        """Raise :class:`wmbench.errors.ModelUnavailable` with the reason if it cannot run here."""
+        """Raise :class:`wmbench.core.errors.ModelUnavailable` with the reason if it cannot run here."""
         ...
 
     def generate(self, request: GenerationRequest) -> Generation:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 
 
 def to_bool(value: Any) -> bool:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from wmbench import __version__
-from wmbench.data_model import Video
+from wmbench.core.types import Video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import parse_options
 

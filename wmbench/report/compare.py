@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 from wmbench.report.measured import Run, case_values, failed_cases, merged_specs
 
 FAILED = "cases_failed"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from wmbench.report.measured import ALL_SPLITS, Run, aggregate
-from wmbench.store import fingerprint
+from wmbench.harness.store import fingerprint
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history (

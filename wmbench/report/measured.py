@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wmbench.errors import InputError
-from wmbench.store import CASE_COLUMNS, RunStore
+from wmbench.core.errors import InputError
+from wmbench.harness.store import CASE_COLUMNS, RunStore
 
 ALL_SPLITS = "all"
 MIRROR_MARK = "SYNTHETIC MIRROR"

@@ -34,8 +34,8 @@ from typing import Any
 
 import yaml
 
-from wmbench.errors import InputError
-from wmbench.paths import REPO_ROOT
+from wmbench.core.errors import InputError
+from wmbench.core.paths import REPO_ROOT
 
 REPORTED_DIR = REPO_ROOT / "reports" / "reported"
 ALL = "reported"

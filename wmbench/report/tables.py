@@ -18,7 +18,7 @@ from wmbench.report.measured import ALL_SPLITS, Run, aggregate, failed_cases
 from wmbench.report.reported import ReportedFile, ReportedResult
 from wmbench.set_metrics import FVD, FVD_LABEL, describe, set_metrics
 from wmbench.set_metrics import SPECS as SET_SPECS
-from wmbench.store import RunStore
+from wmbench.harness.store import RunStore
 
 MEASURED, REPORTED = "measured", "reported"
 ROW_KEYS = ["source", "model", "protocol", "setting", "hardware", "reference"]

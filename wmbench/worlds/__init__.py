@@ -6,7 +6,7 @@ World frame: metres, y down, floor at y = 0 (see :mod:`wmbench.worlds.primitives
   :meth:`World.render` gives RGB and exact z-depth for any OpenCV camera.
 * :func:`make_trajectory`: ``smooth`` / ``hard`` / ``loop`` paths inside the free space.
 * :func:`perturb_trajectory`: a stated, exact camera error.
-* :mod:`wmbench.worlds.oracle`: the ``oracle`` and ``perturbed`` model adapters.
+* :mod:`wmbench.models.oracle`: the ``oracle`` and ``perturbed`` model adapters.
 * :func:`write_mirror`: a mini SANA-WM-Bench in the real layout.
 """
 

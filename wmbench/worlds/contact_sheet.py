@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from wmbench.data_model import Trajectory
+from wmbench.core.types import Trajectory
 from wmbench.worlds.scene import World
 
 GAP = 4

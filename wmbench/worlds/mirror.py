@@ -1,5 +1,5 @@
 """The embedded mirror: a mini SANA-WM-Bench of procedural worlds, in the exact layout of the
-real dataset (see :mod:`wmbench.sanawm_bench`), plus the files that mark it synthetic."""
+real dataset (see :mod:`wmbench.data.sanawm_bench`), plus the files that mark it synthetic."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from wmbench.sanawm_bench import EXPORT_DIR, MANIFEST, MIRROR_MARKER, SPLIT_DIRS, WORLD_SPECS
+from wmbench.data.sanawm_bench import EXPORT_DIR, MANIFEST, MIRROR_MARKER, SPLIT_DIRS, WORLD_SPECS
 from wmbench.worlds.layout import KINDS, world_spec
 from wmbench.worlds.scene import World
 from wmbench.worlds.trajectories import FAMILIES, make_trajectory

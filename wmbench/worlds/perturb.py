@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 from scipy.spatial.transform import Rotation
 
-from wmbench.data_model import Trajectory
+from wmbench.core.types import Trajectory
 
 MODES = ("drift", "offset")
 

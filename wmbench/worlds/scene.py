@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from wmbench.data_model import Trajectory
+from wmbench.core.types import Trajectory
 from wmbench.worlds.atlas import TEXEL_MULTIPLE, MipAtlas
 from wmbench.worlds.lighting import Occluders, bake
 from wmbench.worlds.primitives import primitive_from_spec

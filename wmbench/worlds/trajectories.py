@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wmbench.data_model import Trajectory
+from wmbench.core.types import Trajectory
 from wmbench.worlds.primitives import yaw_matrix
 from wmbench.worlds.scene import World
 

@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wmbench.errors import MissingWeightsError
-from wmbench.paths import cache_dir
+from wmbench.core.errors import MissingWeightsError
+from wmbench.core.paths import cache_dir
 
 DIGEST_CHARS = 16  # of a sha256 in hex, as listed and recorded
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wmbench.errors import InputError
+from wmbench.core.errors import InputError
 
 RIGIDITY_TOLERANCE = 1e-3
 

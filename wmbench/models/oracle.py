@@ -13,8 +13,8 @@ from functools import lru_cache
 from typing import Any
 
 from wmbench import __version__
-from wmbench.data_model import Case, Trajectory, Video
-from wmbench.errors import InputError
+from wmbench.core.types import Case, Trajectory, Video
+from wmbench.core.errors import InputError
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import parse_options
 from wmbench.worlds.perturb import MODES, perturb_trajectory

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from wmbench.data_model import Trajectory
+from wmbench.core.types import Trajectory
 
 
 def _progress(num_frames: int) -> np.ndarray:

@@ -31,10 +31,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from wmbench.data_model import Video
+from wmbench.core.types import Video
 from wmbench.set_metrics import SPECS as SET_SPECS
 from wmbench.set_metrics import set_metrics
-from wmbench.video_io import write_video
+from wmbench.data.video_io import write_video
 
 CASE_COLUMNS = ["model", "model_key", "case_id", "split", "category", "status", "error"]
 

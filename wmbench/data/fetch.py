@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from wmbench.paths import data_dir
-from wmbench.sanawm_bench import DATASET_NAME
+from wmbench.core.paths import data_dir
+from wmbench.data.sanawm_bench import DATASET_NAME
 
 
 def fetch_sanawm_bench(dest: Path | None = None) -> Path:

@@ -14,16 +14,16 @@ from typing import Any
 
 import pandas as pd
 
-from wmbench import weights
-from wmbench.data_model import Case, Suite, fit_image
-from wmbench.distributed import barrier, rank_and_world_size
-from wmbench.errors import InputError, MissingWeightsError, ModelUnavailable
+from wmbench.core import weights
+from wmbench.core.types import Case, Suite, fit_image
+from wmbench.harness.distributed import barrier, rank_and_world_size
+from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable
 from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
 from wmbench.evaluators.base import evaluator_notes, weight_entries
 from wmbench.models import MODELS, GenerationRequest, ModelAdapter
-from wmbench.paths import REPO_ROOT
-from wmbench.resources import hardware, measure
-from wmbench.store import RunStore, fingerprint, model_key
+from wmbench.core.paths import REPO_ROOT
+from wmbench.core.resources import hardware, measure
+from wmbench.harness.store import RunStore, fingerprint, model_key
 
 RECORDED_PACKAGES = (
     "wmbench", "numpy", "torch", "torchmetrics", "pycolmap", "opencv-python-headless",
@@ -332,6 +332,6 @@ def _reference_video(request: GenerationRequest, evaluators: list[Evaluator]):
         return None
     if "world" not in request.case.extras:
         return None
-    from wmbench.worlds.oracle import OracleModel
+    from wmbench.models.oracle import OracleModel
 
     return OracleModel().generate(request).video

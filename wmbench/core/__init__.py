@@ -1,0 +1,1 @@
+"""Contracts and plumbing every layer uses: typed records, errors, registries, weights, paths."""

@@ -1,0 +1,1 @@
+"""The evaluation loop: runner, run store, summaries and the distributed helpers."""

@@ -1,0 +1,1 @@
+"""Validation studies: does each metric measure the defect it names (injected defects)."""
