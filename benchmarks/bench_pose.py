@@ -30,7 +30,10 @@ import cv2
 import numpy as np
 
 from pose_pipeline import AnnotatorConfig, ExactDepth, annotate
-from pose_pipeline.validation import (
+from wmbench.core.paths import REPO_ROOT, cache_dir
+from wmbench.core.types import Video
+from wmbench.data.video_io import write_video
+from wmbench.studies.pose_floor import (
     drift_recovery,
     measure,
     oracle_clip,
@@ -38,9 +41,6 @@ from pose_pipeline.validation import (
     score_annotation,
     write_json,
 )
-from wmbench.core.types import Video
-from wmbench.core.paths import REPO_ROOT, cache_dir
-from wmbench.data.video_io import write_video
 
 KIND, SEED, FRAMES = "room", 0, 961
 RENDER_SIZE, VIDEO_SIZE = (640, 360), (1280, 720)

@@ -1,6 +1,7 @@
 """A metric monocular depth source: Depth Anything V2 Metric (Small) through transformers, loaded
 only from the local weight store (``$WMBENCH_WEIGHTS``); absent weights raise
-:class:`wmbench.core.errors.MissingWeightsError` naming the files to place. Nothing is downloaded."""
+:class:`wmbench.core.errors.MissingWeightsError` naming the files to place. Nothing is
+downloaded."""
 
 from __future__ import annotations
 

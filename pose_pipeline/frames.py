@@ -8,8 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wmbench.core.types import Video
 from wmbench.core.errors import InputError
+from wmbench.core.types import Video
 from wmbench.data.video_io import FRAME_SUFFIXES
 
 THUMBNAIL_WIDTH = 160

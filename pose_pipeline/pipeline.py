@@ -26,8 +26,8 @@ from pose_pipeline.matching import match
 from pose_pipeline.registration import keyframe_poses, register_all_frames
 from pose_pipeline.result import Annotation, AnnotationFailure, FrameStatus
 from pose_pipeline.scale import DepthSource, estimate_scale
-from wmbench.core.types import Video
 from wmbench.core.errors import InputError
+from wmbench.core.types import Video
 
 MIN_KEYPOINTS = 64
 Progress = Callable[[str], None]

@@ -33,8 +33,8 @@ from reference_model.nvfp4.quantize import quantize_model
 from reference_model.nvfp4.select import sana_wm_keep
 from reference_model.presets import PRESETS, RANDOM_INIT_SEED, Preset
 from reference_model.timing import timed, timed_calls
-from wmbench.core.types import Video
 from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable
+from wmbench.core.types import Video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import parse_options, to_bool
 

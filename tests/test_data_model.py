@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from tests.benchdata import straight_walk
-from wmbench.core.types import Trajectory, fit_image
 from wmbench.core.errors import InputError
+from wmbench.core.types import Trajectory, fit_image
 
 K = np.array([[200.0, 0, 160], [0, 200.0, 90], [0, 0, 1]])
 

@@ -8,6 +8,7 @@ StyleGAN-V's I3D (``detector(x, rescale=..., resize=..., return_features=...)`` 
 
 import hashlib
 import json
+import weakref
 from pathlib import Path
 
 import cv2
@@ -21,15 +22,15 @@ from torch import nn
 
 from tests.test_quality_evaluators import out_and_back
 from tests.test_quality_metrics import panning
-from wmbench.studies import degrade
-from wmbench.core import weights
 from wmbench.cli import main
+from wmbench.core import weights
 from wmbench.core.errors import InputError, MissingWeightsError
 from wmbench.evaluators import fvd
 from wmbench.evaluators.fvd import (
     CLIP_FRAMES,
     MAX_CLIPS,
     FrechetVideoDistance,
+    PooledFvd,
     clip_starts,
     feature_statistics,
     frechet_distance,
@@ -39,7 +40,7 @@ from wmbench.evaluators.fvd import (
 )
 from wmbench.report.leaderboard import write_leaderboard
 from wmbench.report.measured import load_runs
-from wmbench.set_metrics import FVD_LABEL, describe, fvd_record
+from wmbench.studies import degrade
 from wmbench.studies.validate_quality import eval_input
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,17 +175,25 @@ def test_a_complex_square_root_is_refused_and_recorded(monkeypatch):
     monkeypatch.setattr(fvd.scipy.linalg, "sqrtm", lambda matrix: matrix + 0.5j)
     with pytest.raises(ValueError, match="imaginary part of 0.5"):
         frechet_video_distance(features, features)
-    record = fvd_record([(features, features)])
-    assert record["value"] is None and "imaginary" in record["error"]
+    record = pooled([(features, features)])
+    assert record.value is None and "imaginary" in record.note
+
+
+def pooled(pairs: list[tuple[np.ndarray, np.ndarray]]):
+    """:class:`PooledFvd` over cases given as (generated, reference) feature pairs."""
+    metric = PooledFvd()
+    for generated, reference in pairs:
+        metric.update({"generated_features": generated, "reference_features": reference})
+    return metric.compute()
 
 
 def test_set_records_count_clips_and_mark_rank_deficient_sets():
-    few = fvd_record([(RNG.normal(size=(3, DIM)), RNG.normal(size=(3, DIM)))] * 2)
-    assert few["generated_clips"] == few["reference_clips"] == 6 and few["cases"] == 2
-    assert few["reliable"] is False and few["feature_dim"] == DIM
-    assert describe(few) == f"N=6 clips, unreliable: N ≤ D={DIM}"
-    many = fvd_record([(RNG.normal(size=(DIM + 1, DIM)), RNG.normal(size=(DIM + 1, DIM)))])
-    assert many["reliable"] is True and describe(many) == f"N={DIM + 1} clips"
+    few = pooled([(RNG.normal(size=(3, DIM)), RNG.normal(size=(3, DIM)))] * 2)
+    assert few.count == 6 and few.reliable is False
+    assert few.note == f"N=6 clips, unreliable: N ≤ D={DIM}"
+    many = pooled([(RNG.normal(size=(DIM + 1, DIM)), RNG.normal(size=(DIM + 1, DIM)))])
+    assert many.reliable is True and many.note == f"N={DIM + 1} clips"
+    assert PooledFvd().compute().count == 0  # no case with features: nothing to report
 
 
 # --- clips and the detector ------------------------------------------------------------------
@@ -229,9 +238,20 @@ def test_pipeline_features_equal_a_plain_per_clip_resize_and_call(present):
         np.testing.assert_allclose(row, expected.numpy(), atol=1e-4)
 
 
-def test_the_detector_is_loaded_once_from_the_store(present):
-    assert i3d_detector() is i3d_detector()
+def test_the_evaluator_loads_its_detector_once_and_releases_it(present):
     assert isinstance(i3d_detector(), torch.jit.ScriptModule)
+    evaluator = FrechetVideoDistance()
+    frames = panning(17, (1, 0))
+    inputs = eval_input(frames, out_and_back(17), reference=frames)
+    first = evaluator.evaluate(inputs)
+    detector = evaluator.network("i3d", lambda: pytest.fail("loaded a second time"))
+    again = evaluator.evaluate(inputs)  # every case reuses the instance's network
+    np.testing.assert_array_equal(first.series["generated_features"],
+                                  again.series["generated_features"])  # fmt: skip
+    alive = weakref.ref(detector)
+    del detector
+    evaluator.release()
+    assert alive() is None  # nothing else (no module-level cache) holds the network
 
 
 def test_missing_archive_names_the_exact_file(tmp_path, monkeypatch):
@@ -297,9 +317,9 @@ def test_fvd_grows_with_the_noise_severity(present):
                 eval_input(noisy, out_and_back(48), reference=frames)
             ).series
             pairs.append((series["generated_features"], series["reference_features"]))
-        record = fvd_record(pairs)
-        assert record["generated_clips"] == 9
-        values.append(record["value"])
+        record = pooled(pairs)
+        assert record.count == 9
+        values.append(record.value)
     assert values[0] == pytest.approx(0.0, abs=1e-9)
     assert (np.diff(values) > 0).all()
 
@@ -323,7 +343,7 @@ def test_smoke_run_writes_set_level_fvd_and_the_leaderboard_shows_it(
     out = tmp_path / "run"
     assert main(["run", "--suite", str(smoke_suite), "--no-videos", "--out", str(out)]) == 0
     terminal = capsys.readouterr().out.splitlines()
-    fvd_lines = [line for line in terminal if line.startswith(f"↓ {FVD_LABEL}")]
+    fvd_lines = [line for line in terminal if line.split()[:3] == ["fvd", "↓", "fvd"]]
     assert len(fvd_lines) == 3  # all, and each split
     assert f"(N=4 clips, unreliable: N ≤ D={DIM})" in fvd_lines[0]
     results = pd.read_csv(out / "results.csv")
@@ -334,6 +354,7 @@ def test_smoke_run_writes_set_level_fvd_and_the_leaderboard_shows_it(
     assert recorded == {"fvd": {Path(ARCHIVE).as_posix(): archive[: weights.DIGEST_CHARS]}}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["set_metrics"]["fvd"]["higher_is_better"] is False
+    assert summary["set_metrics"]["fvd"]["evaluator"] == "fvd"
     records = {
         model: {split: part["set_metrics"]["fvd"] for split, part in entry["splits"].items()}
         for model, entry in summary["models"].items()
@@ -341,21 +362,20 @@ def test_smoke_run_writes_set_level_fvd_and_the_leaderboard_shows_it(
     assert set(records) == {"oracle", "static"}
     for model in records.values():
         assert set(model) == {"simple_60s", "hard_60s", "all"}
-        assert model["all"]["generated_clips"] == model["all"]["reference_clips"] == 4
-        assert model["hard_60s"]["generated_clips"] == 2 and model["all"]["cases"] == 2
-        assert model["all"]["feature_dim"] == DIM and model["all"]["reliable"] is False
+        assert model["all"]["count"] == 4 and model["hard_60s"]["count"] == 2
+        assert model["all"]["reliable"] is False
     assert records["oracle"]["all"]["value"] == pytest.approx(0.0, abs=1e-6)
     assert records["static"]["all"]["value"] > 0.05
 
     board = tmp_path / "board"
     write_leaderboard(load_runs([out]), [], board)
     long = pd.read_csv(board / "leaderboard.csv")
-    fvd_rows = long[long["metric"] == FVD_LABEL].set_index(["model", "split"])
+    fvd_rows = long[long["metric"] == "fvd"].set_index(["model", "split"])
     assert fvd_rows.loc[("static", "all"), "count"] == 4
     assert fvd_rows.loc[("oracle", "all"), "mean"] == pytest.approx(0.0, abs=1e-6)
     assert fvd_rows.loc[("static", "hard_60s"), "note"] == f"N=2 clips, unreliable: N ≤ D={DIM}"
     markdown = (board / "leaderboard.md").read_text()
-    assert f"↓ {FVD_LABEL}" in markdown and f"(N=4 clips, unreliable: N ≤ D={DIM})" in markdown
+    assert "↓ fvd" in markdown and f"(N=4 clips, unreliable: N ≤ D={DIM})" in markdown
 
 
 def test_smoke_run_without_the_archive_skips_fvd_naming_the_file(
@@ -373,5 +393,5 @@ def test_smoke_run_without_the_archive_skips_fvd_naming_the_file(
     skipped = json.loads((out / "models" / "oracle.json").read_text())["skipped_evaluators"]
     assert str(store / ARCHIVE) in skipped["fvd"]
     summary = json.loads((out / "summary.json").read_text())
-    assert "set_metrics" not in summary
-    assert not any("set_metrics" in part for part in summary["models"]["static"]["splits"].values())
+    assert summary["set_metrics"] == {}
+    assert not any(part["set_metrics"] for part in summary["models"]["static"]["splits"].values())

@@ -15,8 +15,8 @@ import yaml
 from PIL import Image
 
 from wmbench.cli import main
-from wmbench.core.types import Trajectory
 from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.types import Trajectory
 from wmbench.evaluators import clip_features
 from wmbench.evaluators.aesthetic import Aesthetic
 from wmbench.evaluators.base import EvalInput, Evaluator
@@ -154,7 +154,7 @@ def test_mismatched_weights_are_a_clear_error(store):
     state["visual.proj"] = torch.zeros(64, 512)
     path = place(store, CLIP_FILE, state)
     with pytest.raises(InputError) as error:
-        clip_features.image_embeddings(video(2))
+        clip_features.image_embeddings(clip_features.load_clip(), video(2))
     message = str(error.value)
     assert str(path) in message and "state_dict" in message
     assert "1 missing keys (ln_final.weight)" in message
@@ -163,7 +163,7 @@ def test_mismatched_weights_are_a_clear_error(store):
 
     path.write_bytes(b"not a checkpoint")
     with pytest.raises(InputError, match="unreadable file"):
-        clip_features.text_embedding(PROMPT)
+        clip_features.text_embedding(clip_features.load_clip(), PROMPT)
 
     place(store, CLIP_FILE, tiny_state())
     place(store, HEAD_FILE, torch.nn.Linear(512, 1).state_dict())
@@ -209,7 +209,10 @@ def test_aesthetic_known_answer(store):
     frames = video(20)
     index = sample_indices(20, clip_features.MAX_FRAMES)
     chosen = 5
-    embedding = torch.from_numpy(clip_features.image_embeddings(frames[index[chosen]][None])[0])
+    chosen_frame = frames[index[chosen]][None]
+    embedding = torch.from_numpy(
+        clip_features.image_embeddings(clip_features.load_clip(), chosen_frame)[0]
+    )
     place_head(store, 7.0 * embedding, bias=0.5)  # the chosen frame scores 7 |e|^2 + 0.5 = 7.5
     result = Aesthetic().evaluate(case_input(frames))
     scores = result.series["aesthetic_score"]

@@ -21,7 +21,6 @@ from torchvision import transforms
 
 from tests.test_quality_evaluators import out_and_back
 from tests.test_quality_metrics import TEXTURE, panning
-from wmbench.studies import degrade
 from wmbench.cli import main
 from wmbench.core.errors import InputError, MissingWeightsError
 from wmbench.evaluators import lpips_distance, subject_consistency
@@ -35,6 +34,7 @@ from wmbench.evaluators.subject_consistency import (
     dino_position_embedding,
     vbench_similarities,
 )
+from wmbench.studies import degrade
 from wmbench.studies.validate_quality import eval_input, oracle_clips
 
 REPO = Path(__file__).resolve().parents[1]

@@ -16,7 +16,7 @@ def test_compare_quant_runs_both_and_prints_the_deltas(tmp_path, capsys):
     out = tmp_path / "quant"
     assert main(["compare-quant", "--out", str(out), *ARGS]) == 0
     printed = capsys.readouterr().out
-    assert "== deltas: --quant nvfp4 against --quant none" in printed
+    assert "== deltas: quant=nvfp4 against quant=none" in printed
     runs = {q: json.loads((out / q / "run.json").read_text()) for q in ("none", "nvfp4")}
     assert [m["options"]["quant"] for m in runs["none"]["models"]] == ["none"]
     assert [m["options"]["quant"] for m in runs["nvfp4"]["models"]] == ["nvfp4"]

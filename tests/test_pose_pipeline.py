@@ -9,12 +9,12 @@ import pytest
 
 from pose_pipeline import Annotation, AnnotatorConfig, ExactDepth, FrameStatus, annotate, load
 from pose_pipeline.cli import main
-from pose_pipeline.validation import REPEAT_ATOL, oracle_clip, rerun_gap, score_annotation
-from wmbench.evaluators import camera_metrics
 from wmbench.core.types import Case, Video
+from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import EvalInput
-from wmbench.evaluators.camera import CameraEvaluator
+from wmbench.evaluators.camera import POSES, CameraEvaluator
 from wmbench.models.base import Generation
+from wmbench.studies.pose_floor import REPEAT_ATOL, oracle_clip, rerun_gap, score_annotation
 
 CONFIG = AnnotatorConfig()
 
@@ -59,7 +59,7 @@ def test_camera_evaluator_reuses_and_repeats_the_annotation(annotation, clip):
     evaluator = CameraEvaluator(CONFIG)
     inputs = _inputs(clip, clip.frames, clip.depth)
     result = evaluator.evaluate(inputs)
-    rerun = inputs.cached("poses", lambda: None)  # the evaluator's own annotation, cached
+    rerun = inputs.shared(POSES, lambda: None)  # the evaluator's own annotation, shared
     assert rerun_gap(rerun, annotation) <= REPEAT_ATOL
     names = {spec.name for spec in evaluator.metric_specs()}
     assert set(result.metrics) == names

@@ -6,7 +6,7 @@ trajectory families, metric scale from exact depth, and injected drift measured 
 import pytest
 
 from pose_pipeline import AnnotatorConfig
-from pose_pipeline.validation import drift_recovery, measure, oracle_clip
+from wmbench.studies.pose_floor import drift_recovery, measure, oracle_clip
 
 pytestmark = pytest.mark.slow
 

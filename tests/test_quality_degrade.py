@@ -29,16 +29,13 @@ from tests.test_learned_dino_lpips import (
 from tests.test_learned_dino_lpips import place as place_state
 from tests.test_quality_evaluators import SIZE, out_and_back, out_and_back_frames
 from tests.test_quality_metrics import TEXTURE
-from wmbench.studies import degrade
 from wmbench.core import weights
-from wmbench.core.types import Trajectory
 from wmbench.core.errors import MissingWeightsError
+from wmbench.core.types import Trajectory
 from wmbench.evaluators import EVALUATORS, clip_features, subject_consistency
+from wmbench.studies import degrade
+from wmbench.studies.quality_defects import DEFECTS, PASS_RHO, Clip, Defect
 from wmbench.studies.validate_quality import (
-    DEFECTS,
-    PASS_RHO,
-    Clip,
-    Defect,
     correlations,
     eval_input,
     measure,

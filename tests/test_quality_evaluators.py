@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from tests.test_quality_metrics import panning
-from wmbench.core.types import Trajectory
 from wmbench.core.errors import InputError
+from wmbench.core.types import Trajectory
 from wmbench.evaluators import flow as flow_module
 from wmbench.evaluators.base import Evaluator
 from wmbench.evaluators.drift import Drift

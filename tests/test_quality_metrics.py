@@ -4,7 +4,6 @@ import cv2
 import numpy as np
 import pytest
 
-from wmbench.studies.degrade import blur, noise
 from wmbench.evaluators.drift import color_shift_delta_e, relative_change_pct, window_frames
 from wmbench.evaluators.flicker import consecutive_mae, vbench_flicker_score
 from wmbench.evaluators.flow import (
@@ -19,6 +18,7 @@ from wmbench.evaluators.reference import MAX_PSNR_DB, psnr_db, ssim
 from wmbench.evaluators.revisit import find_revisits, pose_distances, source_coordinates
 from wmbench.evaluators.sampling import sample_indices, short_side_size
 from wmbench.evaluators.sharpness import laplacian_variance
+from wmbench.studies.degrade import blur, noise
 
 RNG = np.random.default_rng(0)
 TEXTURE = cv2.GaussianBlur(RNG.integers(0, 256, (360, 520, 3), dtype=np.uint8), (0, 0), 2.0)

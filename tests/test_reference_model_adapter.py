@@ -12,8 +12,8 @@ pytest.importorskip("diffusers")
 
 from reference_model import framing  # noqa: E402
 from reference_model.adapter import SanaWMAdapter  # noqa: E402
-from wmbench.core.types import Case, Trajectory  # noqa: E402
 from wmbench.core.errors import InputError, ModelUnavailable  # noqa: E402
+from wmbench.core.types import Case, Trajectory  # noqa: E402
 from wmbench.models.base import GenerationRequest, ModelAdapter  # noqa: E402
 
 STEPS = "3"

@@ -11,7 +11,8 @@ from PIL import Image
 from tests.benchdata import write_bench
 from wmbench.cli import main
 from wmbench.core.types import Video
-from wmbench.evaluators import EVALUATORS, EvalResult, MetricSpec
+from wmbench.evaluators import EVALUATORS, EvalResult, Evaluator, MetricSpec
+from wmbench.harness.store import model_key
 from wmbench.models import MODELS
 from wmbench.models.base import Generation, ModelInfo
 from wmbench.report.measured import (
@@ -22,7 +23,6 @@ from wmbench.report.measured import (
     window_series,
 )
 from wmbench.report.tables import entries_table, long_table, wide_table
-from wmbench.harness.store import model_key
 
 WINDOWS = 4
 SMALL = [
@@ -52,7 +52,7 @@ class FadeModel:
         return Generation(video=Video(frames, request.fps))
 
 
-class WindowDrift:
+class WindowDrift(Evaluator):
     """A stand-in camera evaluator: mean |frame - frame 0| / 10 per 0.25 s window (17 frames at
     16 fps: 4 windows), stored as the camera evaluator names its series, and its mean."""
 
@@ -61,9 +61,6 @@ class WindowDrift:
 
     def metric_specs(self):
         return [MetricSpec("rot_err_deg/wmbench", False, "deg", "stand-in rotation error")]
-
-    def check_available(self) -> None:
-        return None
 
     def evaluate(self, inputs) -> EvalResult:
         frames = inputs.video.frames.astype(float)
@@ -111,20 +108,24 @@ def test_report_writes_markdown_html_csv_and_figures(runs, tmp_path, capsys):
     command = ["report", str(runs / "camera_a"), str(runs / "camera_b"), "--against", "reported"]
     assert main([*command, "--out", str(out)]) == 0
     names = {path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()}
+    figures = [  # one figure per evaluator family
+        "over_time_fakecam",
+        "quality_vs_throughput_fakecam",
+        "split_bars_fakecam",
+        "split_bars_throughput",
+    ]
     assert names == {
         "leaderboard.md",
         "leaderboard.html",
         "leaderboard.csv",
-        "plots/camera_over_time.png",
-        "plots/quality_vs_throughput.png",
-        "plots/split_bars.png",
+        *(f"plots/{figure}.png" for figure in figures),
     }
     for png in out.glob("plots/*.png"):
         width, height = Image.open(png).size
-        assert width > 400 and height > 300
+        assert 400 < width <= 2400 and 300 < height <= 2400  # readable at 100 % zoom
 
     markdown = (out / "leaderboard.md").read_text()
-    for figure in ("camera_over_time", "quality_vs_throughput", "split_bars"):
+    for figure in figures:
         assert f"(plots/{figure}.png)" in markdown
     lines = markdown.splitlines()
     header = next(line for line in lines if line.startswith("| evaluator | metric |"))
@@ -135,7 +136,7 @@ def test_report_writes_markdown_html_csv_and_figures(runs, tmp_path, capsys):
     assert "Skipped" not in markdown
 
     page = (out / "leaderboard.html").read_text()
-    assert page.count("data:image/png;base64,") == 3
+    assert page.count("data:image/png;base64,") == len(figures)
     assert not re.search(r'src="(?!data:)', page) and "<link" not in page  # nothing external
 
     table = pd.read_csv(out / "leaderboard.csv")
@@ -204,9 +205,9 @@ def test_figures_needing_absent_data_are_skipped_with_a_note(runs, tmp_path, cap
     assert main(["report", str(runs / "plain"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "no per-window series" in printed and "throughput only" in printed
-    assert [p.name for p in out.glob("plots/*.png")] == ["split_bars.png"]
+    assert [p.name for p in out.glob("plots/*.png")] == ["split_bars_throughput.png"]
     markdown = (out / "leaderboard.md").read_text()
-    assert "**Camera error over the video, per window.** Skipped" in markdown
+    assert "**Metrics over the video, per window.** Skipped" in markdown
     assert "No reported numbers" in markdown
 
 
@@ -242,3 +243,21 @@ def test_window_series_names_map_to_their_metric(stored, metric, seconds):
 @pytest.mark.parametrize("stored", ["camera/rot_err_deg/wmbench", "flow/windowed_warp"])
 def test_per_frame_series_are_not_window_series(stored):
     assert not WINDOW.search(stored)
+
+
+def test_show_and_report_print_identical_cells(runs, tmp_path, capsys):
+    """The terminal leaderboard and the Markdown report come from one table model and one
+    formatter: every cell of ``show`` appears, identically, in the report's table."""
+    run = runs / "camera_a"
+    assert main(["show", str(run)]) == 0
+    shown = capsys.readouterr().out
+    assert main(["report", str(run), "--out", str(tmp_path / "board")]) == 0
+    markdown = (tmp_path / "board" / "leaderboard.md").read_text()
+    loaded = load_runs([run])
+    board = wide_table(long_table(loaded, [], loaded[0].specs))
+    cells = [cell for column in board.columns[2:] for cell in board[column] if cell]
+    assert cells and all(cell in shown for cell in cells)
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    for metric, *values in board[["metric", *board.columns[2:]]].itertuples(index=False):
+        row = next(line for line in rows if f"| {metric} |" in line)  # the all-cases table
+        assert all(f"| {value} |" in row or not value for value in values)

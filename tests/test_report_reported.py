@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from wmbench.core.errors import InputError
+from wmbench.harness.records import ModelRecord
 from wmbench.report import reported
 
 GOOD_ENTRY = {
@@ -59,8 +60,8 @@ def test_a_file_path_loads_with_optional_fields(tmp_path):
     (result,) = file.entries
     assert result.citation == "T (arXiv 1, Table 3)" and result.short_citation == "arXiv 1, Table 3"
     assert result.measured_by.require == {"a": "1"}
-    assert result.measured_by.mismatch({"name": "x", "options": {"a": "1"}}) == ""
-    assert "a=2" in result.measured_by.mismatch({"name": "x", "config": {"a": 2}})
+    assert result.measured_by.mismatch(ModelRecord("x", "ok", {"a": "1"})) == ""
+    assert "a=2" in result.measured_by.mismatch(ModelRecord("x", "ok", config={"a": 2}))
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,11 @@ from PIL import Image
 
 from tests.benchdata import write_bench
 from wmbench.cli import main
-from wmbench.core.types import Video
 from wmbench.core.errors import ModelUnavailable
-from wmbench.models import MODELS
 from wmbench.core.registry import Registry
+from wmbench.core.types import Video
 from wmbench.data.video_io import read_video, write_video
+from wmbench.models import MODELS
 
 REPO = Path(__file__).resolve().parents[1]
 SMALL = [

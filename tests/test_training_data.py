@@ -33,8 +33,8 @@ from reference_model.training.dataset import LatentCache, stream_rows  # noqa: E
 from reference_model.training.parallel import Runtime  # noqa: E402
 from reference_model.training.prepare import MANIFEST, prepare  # noqa: E402
 from reference_model.training.synthetic import clip_name, render_clips  # noqa: E402
-from wmbench.core.types import Trajectory, fit_image  # noqa: E402
 from wmbench.core.errors import InputError  # noqa: E402
+from wmbench.core.types import Trajectory, fit_image  # noqa: E402
 from wmbench.worlds.layout import make_world  # noqa: E402
 
 SIZE = (160, 96)

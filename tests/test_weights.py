@@ -1,7 +1,7 @@
 import pytest
 
-from wmbench.core import weights
 from wmbench.cli import main
+from wmbench.core import weights
 from wmbench.core.errors import MissingWeightsError
 
 

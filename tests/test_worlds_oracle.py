@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wmbench.core.types import Case
 from wmbench.core.errors import InputError
+from wmbench.core.types import Case
 from wmbench.models.base import GenerationRequest, ModelAdapter
-from wmbench.worlds.layout import world_spec
 from wmbench.models.oracle import OracleModel, PerturbedOracleModel, world_of
+from wmbench.worlds.layout import world_spec
 from wmbench.worlds.scene import World
 from wmbench.worlds.trajectories import make_trajectory
 

@@ -1,9 +1,10 @@
 """``python -m reference_model compare-quant``: NVFP4 against the unquantized model through the
 harness, in one command.
 
-Runs ``python -m wmbench run`` twice on the same suite and cases with the ``sana-wm`` adapter,
-``--quant none`` (the model's dtype: bf16 on CUDA, float32 on CPU) and then ``--quant QUANT``,
-into ``OUT/none`` and ``OUT/QUANT``, and prints ``wmbench compare --match model`` of the two:
+Runs the suite twice through ``wmbench.api.evaluate`` on the same cases with the ``sana-wm``
+adapter, ``quant=none`` (the model's dtype: bf16 on CUDA, float32 on CPU) and then
+``quant=QUANT``, into ``OUT/none`` and ``OUT/QUANT``, and prints the comparison of the two by
+model name (``wmbench compare --match model``):
 the delta of every metric (camera, visual quality, throughput, memory), also written to
 ``OUT/deltas.csv``. The deltas are a report, not a gate: the exit status is that of the runs.
 With the tiny preset's random weights the point is that the plumbing and the numbers flow;
@@ -17,28 +18,34 @@ from pathlib import Path
 
 from reference_model.adapter import QUANT_MODES
 from reference_model.presets import PRESETS
-from wmbench.cli import SUITE_SELECTION, add_suite_selection
-from wmbench.cli import main as wmbench
+from wmbench import api
+from wmbench.cli import add_suite_selection, evaluator_names, suite_selection
+from wmbench.report import compare
+from wmbench.report.measured import load_runs
 
 BASELINE = "none"
 
 
 def compare_quant(args: argparse.Namespace) -> int:
     """Run the suite unquantized and quantized, then print and save the metric deltas."""
-
-    common = ["--suite", args.suite, "--model", "sana-wm", "--preset", args.preset]
-    for name in (*SUITE_SELECTION, "steps"):
-        if getattr(args, name) is not None:
-            common += [f"--{name}", str(getattr(args, name))]
-    status = 0
+    options = {"preset": args.preset, **({"steps": str(args.steps)} if args.steps else {})}
+    failed = 0
     for quant in (BASELINE, args.quant):
-        print(f"== sana-wm --quant {quant}", flush=True)
-        status = max(status, wmbench(["run", *common, "--quant", quant,
-                                      "--out", str(args.out / quant)]))  # fmt: skip
-    print(f"== deltas: --quant {args.quant} against --quant {BASELINE}", flush=True)
-    wmbench(["compare", str(args.out / BASELINE), str(args.out / args.quant), "--match", "model",
-             "--csv", str(args.out / "deltas.csv")])  # fmt: skip
-    return status
+        print(f"== sana-wm quant={quant}", flush=True)
+        result = api.evaluate(
+            args.suite,
+            [api.ModelChoice("sana-wm", {**options, "quant": quant})],
+            selection=suite_selection(args),
+            evaluators=evaluator_names(args),
+            out=args.out / quant,
+        )
+        failed += result.failed_cases
+    print(f"== deltas: quant={args.quant} against quant={BASELINE}", flush=True)
+    base, new = load_runs([args.out / BASELINE, args.out / args.quant])
+    deltas = compare.comparison([base], new, compare.Thresholds(), "model")
+    deltas.table.to_csv(args.out / "deltas.csv", index=False)
+    print(deltas.render())
+    return 1 if failed else 0
 
 
 def add_compare_quant(verbs: argparse._SubParsersAction, name: str) -> None:

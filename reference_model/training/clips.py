@@ -5,8 +5,8 @@ A clip folder holds, per clip ``<name>``::
     <name>.npz     c2w (N,4,4) camera-to-world, OpenCV axes, metres; intrinsics (3,3) or (N,3,3) in
                    pixels of the frames (or of ``image_size`` (width, height) when given); optional
                    fps (default 16), caption, metric (False: not metric, rejected)
-    <name>.mp4     the N frames (any of wmbench.data.video_io's video suffixes), or a folder <name>/ of
-                   frame images sorted by name
+    <name>.mp4     the N frames (any of wmbench.data.video_io's video suffixes), or a folder
+                   <name>/ of frame images sorted by name
     <name>.txt     the caption, when the npz has none
 
 ``pose_pipeline``'s output (``python -m pose_pipeline annotate VIDEO --out <name>.npz``) is such an
@@ -26,8 +26,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wmbench.core.types import Trajectory, fit_image
 from wmbench.core.errors import InputError
+from wmbench.core.types import Trajectory, fit_image
 from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
 
 DEFAULT_FPS = 16.0

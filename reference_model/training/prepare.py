@@ -36,8 +36,8 @@ from reference_model.training.clips import clip_names, read_clip, window
 from reference_model.training.config import Stage, TrainConfig
 from reference_model.training.parallel import Runtime
 from reference_model.training.synthetic import clip_name, render_clips
-from wmbench.core.types import Trajectory
 from wmbench.core.errors import InputError
+from wmbench.core.types import Trajectory
 
 MANIFEST = "manifest.json"
 SETTINGS = "settings.json"

@@ -6,7 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 
-class InputError(ValueError):
+class WmbenchError(Exception):
+    """A problem the user can fix (bad input, missing weights, a model that cannot run here):
+    the CLI prints its message and exits 2. Anything else is a bug and keeps its traceback."""
+
+
+class InputError(WmbenchError, ValueError):
     """Bad input: says which file, which field, what was expected and what was found."""
 
     def __init__(
@@ -26,7 +31,7 @@ class InputError(ValueError):
         super().__init__(message)
 
 
-class MissingWeightsError(FileNotFoundError):
+class MissingWeightsError(WmbenchError, FileNotFoundError):
     """A learned component's weights are not in the local weight store; ``missing`` holds the
     exact files to place."""
 
@@ -35,5 +40,5 @@ class MissingWeightsError(FileNotFoundError):
         self.missing = tuple(missing)
 
 
-class ModelUnavailable(RuntimeError):
+class ModelUnavailable(WmbenchError, RuntimeError):
     """A model cannot run on this machine (no weights, no GPU, ...); the reason is the message."""

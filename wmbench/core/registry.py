@@ -12,6 +12,8 @@ from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
+from wmbench.core.errors import InputError
+
 
 class Registry:
     """A named table of factories: built-ins declared as import paths, plus entry points."""
@@ -46,7 +48,9 @@ class Registry:
                     path = ep.value
                     break
         if path is None:
-            raise KeyError(f"unknown {self.kind} '{name}'; known: {', '.join(self.names())}")
+            raise InputError(
+                f"unknown {self.kind} '{name}'", "name", f"one of {', '.join(self.names())}"
+            )
         module_name, _, attribute = path.partition(":")
         factory = getattr(importlib.import_module(module_name), attribute)
         self._loaded[name] = factory

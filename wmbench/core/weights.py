@@ -192,6 +192,21 @@ def require(name: str) -> Path:
     return entry_dir(name)
 
 
+def require_all(*names: str) -> list[Path]:
+    """The folders of entries ``names``; one MissingWeightsError naming every missing file."""
+    folders, errors = [], []
+    for name in names:
+        try:
+            folders.append(require(name))
+        except MissingWeightsError as error:
+            errors.append(error)
+    if errors:
+        raise MissingWeightsError(
+            "\n".join(map(str, errors)), [path for error in errors for path in error.missing]
+        )
+    return folders
+
+
 def sha256(path: Path) -> str:
     """The file's sha256 (hex), computed once per process and version (size, mtime) of it."""
     stat = path.stat()

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from wmbench.core.types import Case, Trajectory
 from wmbench.core.errors import InputError
+from wmbench.core.types import Case, Trajectory
 
 DATASET_NAME = "Efficient-Large-Model/SANA-WM-Bench"
 SPLIT_DIRS = {"simple_60s": "benchmark_v2_smooth_60s", "hard_60s": "benchmark_v2_hard_60s"}

@@ -29,10 +29,10 @@ from typing import Any
 
 import yaml
 
-from wmbench.data import sanawm_bench
-from wmbench.core.types import Suite
 from wmbench.core.errors import InputError
 from wmbench.core.paths import data_dir, suites_dir
+from wmbench.core.types import Suite
+from wmbench.data import sanawm_bench
 
 MIRROR_LABEL = "SYNTHETIC MIRROR (procedural worlds in the SANA-WM-Bench layout, not the real data)"
 LAYOUTS = ("sanawm-bench", "synthetic-mirror")

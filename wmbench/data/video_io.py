@@ -9,8 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from wmbench.core.types import Video
 from wmbench.core.errors import InputError
+from wmbench.core.types import Video
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".mov", ".webm")
 FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")

@@ -1,7 +1,7 @@
 """Evaluators: the contract, the registry and the built-in evaluators."""
 
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.core.registry import Registry
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 
 EVALUATORS = Registry(
     "evaluator",

@@ -12,45 +12,37 @@ open_clip in fp32 with PIL's resize: small differences in the last digits are ex
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
 import numpy as np
 import torch
 from torch import nn
 
+from wmbench.core import weights
 from wmbench.evaluators import clip_features
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.learned_weights import device, load_state, read_state, require_weights
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
+from wmbench.evaluators.learned_weights import device, load_state, read_state
 
 HEAD_WEIGHTS = "laion-aesthetic-vit-l-14"
 HEAD_FILE = "sa_0_4_vit_l_14_linear.pth"
 EMBED_DIM = 768  # CLIP ViT-L/14's embedding size, the head's input
 
 
-def aesthetic_head() -> nn.Linear:
-    """The LAION linear head from the weight store on :func:`device`; loaded once per process."""
-    (folder,) = require_weights(HEAD_WEIGHTS)
-    return _load_head(folder / HEAD_FILE, device())
-
-
-@functools.lru_cache(maxsize=1)
-def _load_head(path: Path, target: torch.device) -> nn.Linear:
+def load_aesthetic_head() -> nn.Linear:
+    """The LAION linear head from the weight store, in eval mode on :func:`device`."""
+    path = weights.require(HEAD_WEIGHTS) / HEAD_FILE
     head = nn.Linear(EMBED_DIM, 1)
     expected = f"the state dict of nn.Linear({EMBED_DIM}, 1)"
     load_state(head, read_state(path, expected), path, expected)
-    return head.to(target).eval()
+    return head.to(device()).eval()
 
 
-def aesthetic_scores(embeddings: np.ndarray) -> np.ndarray:
+def aesthetic_scores(head: nn.Linear, embeddings: np.ndarray) -> np.ndarray:
     """The head's score (about 1-10) of each L2-normalised embedding (N, 768)."""
-    head = aesthetic_head()
     features = torch.from_numpy(embeddings).to(device())
     with torch.inference_mode():
         return head(features)[:, 0].double().cpu().numpy()
 
 
-class Aesthetic:
+class Aesthetic(Evaluator):
     """LAION aesthetic predictor v1 on CLIP ViT-L/14 features, VBench's 0-1 scale and raw."""
 
     name = "aesthetic"
@@ -75,12 +67,11 @@ class Aesthetic:
             ),
         ]
 
-    def check_available(self) -> None:
-        require_weights(*self.weight_entries)
-
     def evaluate(self, inputs: EvalInput) -> EvalResult:
-        frames = clip_features.cached_frame_embeddings(inputs)
-        scores = aesthetic_scores(frames.embeddings)
+        clip = self.network("clip", clip_features.load_clip)
+        head = self.network("head", load_aesthetic_head)
+        frames = clip_features.shared_frame_embeddings(inputs, clip)
+        scores = aesthetic_scores(head, frames.embeddings)
         return EvalResult(
             metrics={
                 "aesthetic_quality/vbench": float(np.mean(scores / 10.0)),

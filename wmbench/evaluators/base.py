@@ -1,16 +1,22 @@
-"""The evaluator contract: named metrics with declared direction, computed per case."""
+"""The evaluator contract: named metrics with declared direction, computed per case, and
+set-level metrics aggregated torchmetrics-style (``update`` per case, ``compute`` once)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 
+from wmbench.core import weights
+from wmbench.core.resources import ResourceUsage
 from wmbench.core.types import Case, Trajectory, Video
 from wmbench.models.base import Generation
-from wmbench.core.resources import ResourceUsage
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -24,14 +30,21 @@ class MetricSpec:
     description: str = ""
 
 
+@dataclass(frozen=True)
+class SharedKey(Generic[T]):
+    """The typed key of an artefact several evaluators of one case share (poses, flow)."""
+
+    name: str
+
+
 @dataclass
 class EvalInput:
     """Everything an evaluator may look at for one case.
 
     ``trajectory`` is the requested camera path (as given to the model); ``reference`` is a
     ground-truth video when the suite has one; ``usage`` is the measured wall time and peak
-    memory of the generation. Expensive artefacts shared by several
-    evaluators (estimated poses, optical flow) go through :meth:`cached`, computed once per case.
+    memory of the generation. Expensive artefacts shared by several evaluators (estimated
+    poses, optical flow) go through :meth:`shared`, computed once per case.
     """
 
     case: Case
@@ -40,49 +53,111 @@ class EvalInput:
     generation: Generation
     reference: Video | None = None
     usage: ResourceUsage | None = None
-    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+    _shared: dict[SharedKey[Any], Any] = field(default_factory=dict, repr=False)
 
-    def cached(self, key: str, compute: Callable[[], Any]) -> Any:
-        if key not in self._cache:
-            self._cache[key] = compute()
-        return self._cache[key]
+    def shared(self, key: SharedKey[T], compute: Callable[[], T]) -> T:
+        """The artefact ``key`` of this case, computed by ``compute`` the first time."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
 
 @dataclass
 class EvalResult:
-    """Scalar metrics by name, plus optional per-frame (or per-window) series."""
+    """Scalar metrics by name, optional per-frame (or per-window) series, and artefacts: named
+    groups of arrays the store writes as ``<name>.npz`` in the case folder (e.g. ``poses``)."""
 
     metrics: dict[str, float]
     series: dict[str, np.ndarray] = field(default_factory=dict)
+    artefacts: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
-@runtime_checkable
-class Evaluator(Protocol):
-    """Computes named metrics for one case. Knows nothing about the CLI or the run store."""
+@dataclass(frozen=True)
+class SetValue:
+    """A set-level metric of one model and split: its value (None when it cannot be computed),
+    how many items it pooled (``count``, e.g. clips), whether that is enough (``reliable``)
+    and what to print beside it (``note``)."""
 
-    name: str
-    version: str
+    value: float | None
+    count: int
+    reliable: bool = True
+    note: str = ""
 
+
+class SetMetric(ABC):
+    """A metric over a set of cases (FVD): ``update`` with each case's stored series, then
+    ``compute``. A fresh instance per model and split (:meth:`Evaluator.set_metrics`)."""
+
+    spec: ClassVar[MetricSpec]
+
+    @abstractmethod
+    def update(self, series: Mapping[str, np.ndarray]) -> None:
+        """Add one case, from the series its evaluator stored (names without the prefix)."""
+
+    @abstractmethod
+    def compute(self) -> SetValue:
+        """The metric over every case added."""
+
+
+class Evaluator(ABC):
+    """Computes named metrics for one case. Knows nothing about the CLI or the run store.
+
+    Capabilities are declared as class attributes: ``weight_entries`` (the weight-store
+    entries a learned evaluator loads; :meth:`check_available` requires them),
+    ``needs_reference`` (the ground-truth video of synthetic cases). Networks are loaded lazily
+    into the instance (:meth:`network`) and freed by :meth:`release`.
+    """
+
+    name: ClassVar[str]
+    version: ClassVar[str]
+    weight_entries: ClassVar[tuple[str, ...]] = ()
+    needs_reference: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self._networks: dict[str, Any] = {}
+
+    @abstractmethod
     def metric_specs(self) -> list[MetricSpec]:
         """The metrics :meth:`evaluate` returns, with their direction and unit."""
-        ...
+
+    @abstractmethod
+    def evaluate(self, inputs: EvalInput) -> EvalResult:
+        """The metrics of one case."""
 
     def check_available(self) -> None:
-        """Raise :class:`wmbench.core.errors.MissingWeightsError` naming the file to place when a
-        learned evaluator's weights are absent; weight-free evaluators do nothing. Learned
-        evaluators also declare the weight-store entries they load, ``weight_entries``
-        (:func:`weight_entries`)."""
-        ...
+        """Raise :class:`MissingWeightsError` naming every missing file of ``weight_entries``."""
+        weights.require_all(*self.weight_entries)
 
-    def evaluate(self, inputs: EvalInput) -> EvalResult: ...
+    def notes(self) -> str | None:
+        """What to print beside this evaluator's scores (e.g. the annotator's floor)."""
+        return None
 
+    def set_metrics(self) -> list[SetMetric]:
+        """Fresh set-level aggregators (none for most evaluators)."""
+        return []
 
-def weight_entries(evaluator: Evaluator) -> tuple[str, ...]:
-    """The weight-store entries ``evaluator`` loads (none for a weight-free one)."""
-    return tuple(getattr(evaluator, "weight_entries", ()))
+    def set_specs(self) -> list[MetricSpec]:
+        """The declarations of :meth:`set_metrics`."""
+        return [metric.spec for metric in self.set_metrics()]
+
+    def network(self, key: str, load: Callable[[], T]) -> T:
+        """The network ``key`` of this instance, loaded by ``load`` on first use."""
+        if key not in self._networks:
+            self._networks[key] = load()
+        return self._networks[key]
+
+    def release(self) -> None:
+        """Free the networks this instance loaded (and CUDA's cached blocks)."""
+        if not self._networks:
+            return
+        self._networks.clear()
+        gc.collect()
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
 
 def evaluator_notes(evaluators: list[Evaluator]) -> dict[str, str]:
-    """What evaluators ask to print beside their scores (an optional ``notes()`` method, e.g.
-    the camera annotator's measured floor), by evaluator name."""
-    return {e.name: e.notes() for e in evaluators if callable(getattr(e, "notes", None))}
+    """What evaluators ask to print beside their scores, by evaluator name."""
+    return {e.name: note for e in evaluators if (note := e.notes())}

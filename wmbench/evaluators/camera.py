@@ -23,16 +23,19 @@ import numpy as np
 
 from pose_pipeline import Annotation, AnnotationFailure, AnnotatorConfig, ExactDepth, annotate
 from pose_pipeline.scale import DepthSource
-from wmbench.evaluators import camera_metrics
 from wmbench.core import weights
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.core.paths import REPO_ROOT
+from wmbench.evaluators import camera_metrics
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
 
 FLOOR_REPORT = REPO_ROOT / "reports" / "pose_floor.json"
 MONOCULAR_SCENE = "indoor"
 
 
-class CameraEvaluator:
+POSES = SharedKey[Annotation | AnnotationFailure]("poses")
+
+
+class CameraEvaluator(Evaluator):
     """Camera-control accuracy under the ``cami2v``, ``worldscore`` and ``wmbench`` protocols."""
 
     name = "camera"
@@ -44,6 +47,7 @@ class CameraEvaluator:
         window_s: float = camera_metrics.DEFAULT_WINDOW_S,
         monocular_depth: bool = True,
     ) -> None:
+        super().__init__()
         self.config = config or AnnotatorConfig()
         self.window_s = window_s
         self.monocular_depth = monocular_depth
@@ -79,9 +83,6 @@ class CameraEvaluator:
                        "depth (only with metric scale)"),
         ]  # fmt: skip
 
-    def check_available(self) -> None:
-        return None
-
     def notes(self) -> str:
         """The annotator's measured floor (``reports/pose_floor.json``), printed beside scores:
         camera errors near it are at the limit of what the annotator can resolve."""
@@ -111,7 +112,7 @@ class CameraEvaluator:
         return None
 
     def estimate_poses(self, inputs: EvalInput) -> Annotation | AnnotationFailure:
-        """The generated video's cameras, computed once per case (``inputs.cached("poses")``)."""
+        """The generated video's cameras, computed once per case (:data:`POSES`)."""
 
         def compute() -> Annotation | AnnotationFailure:
             trajectory = inputs.trajectory
@@ -122,7 +123,7 @@ class CameraEvaluator:
                 frames, trajectory.intrinsics[0], self.config, self._depth_source(inputs)
             )
 
-        return inputs.cached("poses", compute)
+        return inputs.shared(POSES, compute)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         gt = inputs.trajectory.c2w

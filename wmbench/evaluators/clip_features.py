@@ -2,10 +2,10 @@
 
 The model is built by ``open_clip.create_model(ARCHITECTURE, pretrained=None)`` (nothing is
 downloaded) and its weights are loaded strictly from
-``<store>/clip-vit-l-14/open_clip_pytorch_model.bin``; the loaded model is kept for the whole
-process, so every case reuses one load. ``ARCHITECTURE`` is ``ViT-L-14-quickgelu``: the OpenAI
-weights were trained with QuickGELU, and open_clip's plain ``ViT-L-14`` (GELU) would load them
-without complaint but compute other features.
+``<store>/clip-vit-l-14/open_clip_pytorch_model.bin``; the evaluator that loads the model owns
+it (every case of a run reuses one load) and frees it when the run ends. ``ARCHITECTURE`` is
+``ViT-L-14-quickgelu``: the OpenAI weights were trained with QuickGELU, and open_clip's plain
+``ViT-L-14`` (GELU) would load them without complaint but compute other features.
 
 Frames are preprocessed in batches in torch the way open_clip's own evaluation transform for
 these weights does it (shortest side to 224 px by antialiased bicubic, centre crop 224, CLIP
@@ -16,7 +16,6 @@ available, else on the CPU with one torch thread (as the ``reference`` evaluator
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -31,7 +30,7 @@ from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 from torch import nn
 
 from wmbench.core import weights
-from wmbench.evaluators.base import EvalInput
+from wmbench.evaluators.base import EvalInput, SharedKey
 from wmbench.evaluators.learned_weights import device, load_state, read_state
 from wmbench.evaluators.reference import single_torch_thread
 from wmbench.evaluators.sampling import sample_indices
@@ -54,11 +53,20 @@ class FrameEmbeddings:
     embeddings: np.ndarray
 
 
-def clip_model() -> nn.Module:
+@dataclass(frozen=True)
+class Clip:
+    """CLIP ViT-L/14 (``ARCHITECTURE``) with its tokenizer, on :func:`device`."""
+
+    model: nn.Module
+    tokenizer: Callable[[list[str]], torch.Tensor]
+
+
+def load_clip() -> Clip:
     """The CLIP model of ``ARCHITECTURE`` with the store's weights, in eval mode on
-    :func:`device`; loaded once per process."""
+    :func:`device`, and open_clip's tokenizer for it (its BPE vocabulary ships inside the
+    package: no download). Owned by the evaluator that loads it."""
     path = weights.require(CLIP_WEIGHTS) / CLIP_FILE
-    return _load_clip(ARCHITECTURE, path, device())
+    return Clip(_load_clip(ARCHITECTURE, path, device()), open_clip.get_tokenizer(ARCHITECTURE))
 
 
 class _RandomInitNotice(logging.Filter):
@@ -68,7 +76,6 @@ class _RandomInitNotice(logging.Filter):
         return "initialized randomly" not in record.getMessage()
 
 
-@functools.lru_cache(maxsize=1)
 def _load_clip(architecture: str, path: Path, target: torch.device) -> nn.Module:
     notice, root = _RandomInitNotice(), logging.getLogger()
     root.addFilter(notice)
@@ -79,13 +86,6 @@ def _load_clip(architecture: str, path: Path, target: torch.device) -> nn.Module
     expected = f"the state dict of open_clip's {architecture}"
     load_state(model, read_state(path, expected), path, expected)
     return model.to(target).eval()
-
-
-@functools.lru_cache(maxsize=2)
-def _tokenizer(architecture: str) -> Callable[[list[str]], torch.Tensor]:
-    """open_clip's tokenizer for ``architecture``: for CLIP ViT-L/14 the SimpleTokenizer, whose
-    BPE vocabulary ships inside the package (no download)."""
-    return open_clip.get_tokenizer(architecture)
 
 
 def _torch_context(target: torch.device) -> AbstractContextManager[None]:
@@ -123,9 +123,9 @@ def preprocess(frames: np.ndarray) -> torch.Tensor:
     return (images - _MEAN) / _STD
 
 
-def image_embeddings(frames: np.ndarray) -> np.ndarray:
+def image_embeddings(clip: Clip, frames: np.ndarray) -> np.ndarray:
     """L2-normalised CLIP image embeddings (N, D) float32 of ``frames`` (N, H, W, 3) uint8."""
-    model, target = clip_model(), device()
+    model, target = clip.model, device()
     chunks = []
     with _torch_context(target), torch.inference_mode():
         for start in range(0, len(frames), BATCH_SIZE):
@@ -134,22 +134,25 @@ def image_embeddings(frames: np.ndarray) -> np.ndarray:
     return torch.cat(chunks).numpy()
 
 
-def text_embedding(prompt: str) -> np.ndarray:
+def text_embedding(clip: Clip, prompt: str) -> np.ndarray:
     """L2-normalised CLIP text embedding (D,) float32 of ``prompt`` (the tokenizer truncates
     it to CLIP's 77 tokens)."""
-    model, target = clip_model(), device()
-    tokens = _tokenizer(ARCHITECTURE)([prompt]).to(target)
+    model, target = clip.model, device()
+    tokens = clip.tokenizer([prompt]).to(target)
     with _torch_context(target), torch.inference_mode():
         features = F.normalize(model.encode_text(tokens).float(), dim=-1)
     return features[0].cpu().numpy()
 
 
-def cached_frame_embeddings(inputs: EvalInput) -> FrameEmbeddings:
+FRAME_EMBEDDINGS = SharedKey[FrameEmbeddings](f"clip/{ARCHITECTURE}/max{MAX_FRAMES}")
+
+
+def shared_frame_embeddings(inputs: EvalInput, clip: Clip) -> FrameEmbeddings:
     """Image embeddings of at most ``MAX_FRAMES`` evenly spaced frames of the case's video,
     first and last included; computed once per case and shared by the CLIP evaluators."""
 
     def compute() -> FrameEmbeddings:
         index = sample_indices(len(inputs.video.frames), MAX_FRAMES)
-        return FrameEmbeddings(index, image_embeddings(inputs.video.frames[index]))
+        return FrameEmbeddings(index, image_embeddings(clip, inputs.video.frames[index]))
 
-    return inputs.cached(f"clip/{ARCHITECTURE}/max{MAX_FRAMES}", compute)
+    return inputs.shared(FRAME_EMBEDDINGS, compute)

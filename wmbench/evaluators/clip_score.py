@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from wmbench.core.errors import InputError
 from wmbench.evaluators import clip_features
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.learned_weights import require_weights
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 
 METRIC = "clipsim/vit_l_14"
 
 
-class ClipScore:
+class ClipScore(Evaluator):
     """CLIPSIM: mean frame-prompt cosine similarity of CLIP ViT-L/14 embeddings (raw, [-1, 1])."""
 
     name = "clip_score"
@@ -37,15 +36,13 @@ class ClipScore:
             )
         ]
 
-    def check_available(self) -> None:
-        require_weights(*self.weight_entries)
-
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         prompt = inputs.case.prompt
         if not prompt.strip():
             raise InputError(inputs.case.id, "prompt", "a non-empty text prompt", "an empty one")
-        frames = clip_features.cached_frame_embeddings(inputs)
-        cosine = frames.embeddings.astype(float) @ clip_features.text_embedding(prompt)
+        clip = self.network("clip", clip_features.load_clip)
+        frames = clip_features.shared_frame_embeddings(inputs, clip)
+        cosine = frames.embeddings.astype(float) @ clip_features.text_embedding(clip, prompt)
         return EvalResult(
             metrics={METRIC: float(cosine.mean())},
             series={"frame_index": frames.frame_index, "clipsim": cosine},

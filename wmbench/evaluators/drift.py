@@ -17,7 +17,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.flow import FLOW_SHORT_SIDE, cached_flow_stats
 from wmbench.evaluators.sampling import sample_indices, short_side_size
 from wmbench.evaluators.sharpness import cached_sharpness
@@ -54,7 +54,7 @@ def color_shift_delta_e(frames: np.ndarray, window: int) -> float:
     return float(np.linalg.norm(mean_lab(frames[last]) - mean_lab(frames[first])))
 
 
-class Drift:
+class Drift(Evaluator):
     """First-vs-last-window change of colour (Delta E), sharpness and motion (%)."""
 
     name = "drift"
@@ -81,9 +81,6 @@ class Drift:
                 "symmetric relative change of the mean flow magnitude, first vs last window",
             ),
         ]
-
-    def check_available(self) -> None:
-        return None
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         frames = inputs.video.frames

@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 
 
 def consecutive_mae(frames: np.ndarray) -> np.ndarray:
@@ -30,7 +30,7 @@ def vbench_flicker_score(pair_mae: np.ndarray) -> float:
     return (255.0 - float(np.mean(pair_mae))) / 255.0
 
 
-class Flicker:
+class Flicker(Evaluator):
     """VBench temporal flickering over all consecutive frame pairs."""
 
     name = "flicker"
@@ -45,9 +45,6 @@ class Flicker:
                 "(255 - mean abs. difference of consecutive frames) / 255; 1 = no change",
             )
         ]
-
-    def check_available(self) -> None:
-        return None
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         pair_mae = consecutive_mae(inputs.video.frames)

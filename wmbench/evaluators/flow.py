@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
 from wmbench.evaluators.sampling import finite_mean, short_side_size
 
 FLOW_SHORT_SIDE = 180
@@ -127,11 +127,12 @@ def flow_stats(frames: np.ndarray, short_side: int = FLOW_SHORT_SIDE) -> FlowSta
     return FlowStats(np.array(errors), np.array(motion), np.array(top5), np.array(acceleration))
 
 
+FLOW_STATS = SharedKey[FlowStats](f"flow_stats/dis_short{FLOW_SHORT_SIDE}")
+
+
 def cached_flow_stats(inputs: EvalInput) -> FlowStats:
     """The case's :class:`FlowStats`, computed once and shared by the evaluators."""
-    return inputs.cached(
-        f"flow_stats/dis_short{FLOW_SHORT_SIDE}", lambda: flow_stats(inputs.video.frames)
-    )
+    return inputs.shared(FLOW_STATS, lambda: flow_stats(inputs.video.frames))
 
 
 def jerk_ratio(stats: FlowStats) -> float:
@@ -149,7 +150,7 @@ def moving_pair_fraction(stats: FlowStats, fps: float) -> float:
     return float(np.mean(per_vbench_step > VBENCH_THRESHOLD_PCT))
 
 
-class FlowConsistency:
+class FlowConsistency(Evaluator):
     """Warp error, motion jerk ratio and dynamic degree from DIS optical flow (all pairs)."""
 
     name = "flow_consistency"
@@ -183,9 +184,6 @@ class FlowConsistency:
                 "1 when at least a quarter of the pairs move (VBench's per-video decision)",
             ),
         ]
-
-    def check_available(self) -> None:
-        return None
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         stats = cached_flow_stats(inputs)

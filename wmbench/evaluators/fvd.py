@@ -38,7 +38,7 @@ Deviations from StyleGAN-V:
 from __future__ import annotations
 
 import warnings
-from functools import lru_cache
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -47,8 +47,15 @@ import torch
 
 from wmbench.core import weights
 from wmbench.core.errors import InputError
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.learned_weights import device, require_weights
+from wmbench.evaluators.base import (
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    MetricSpec,
+    SetMetric,
+    SetValue,
+)
+from wmbench.evaluators.learned_weights import device
 from wmbench.evaluators.reference import reference_frames
 from wmbench.evaluators.sampling import sample_indices
 
@@ -60,6 +67,8 @@ BATCH_CLIPS = 8
 DETECTOR_KWARGS = {"rescale": True, "resize": True, "return_features": True}
 ARCHIVE_FORM = "a TorchScript archive (StyleGAN-V's I3D: detector(x, rescale, resize, ...))"
 METRICS = ("fvd/clips", "fvd/mean_feature_sq_dist")
+FEATURE_SERIES = ("generated_features", "reference_features")
+LITERATURE_CLIPS = 2048
 IMAGINARY_TOLERANCE = 1e-3  # of sqrtm's largest real entry; rounding leaves ~1e-6 on real data
 
 
@@ -75,15 +84,9 @@ def load_detector(path: Path) -> torch.jit.ScriptModule:
     return detector.eval()
 
 
-@lru_cache(maxsize=1)
-def _cached_detector(path: str) -> torch.jit.ScriptModule:
-    return load_detector(Path(path))
-
-
 def i3d_detector() -> torch.jit.ScriptModule:
-    """The weight store's I3D, loaded once per process; MissingWeightsError naming the file
-    when it is absent."""
-    return _cached_detector(str(weights.require(WEIGHTS) / ARCHIVE))
+    """The weight store's I3D; MissingWeightsError naming the file when it is absent."""
+    return load_detector(weights.require(WEIGHTS) / ARCHIVE)
 
 
 def clip_starts(num_frames: int, max_clips: int = MAX_CLIPS) -> np.ndarray:
@@ -164,9 +167,50 @@ def frechet_video_distance(features1: np.ndarray, features2: np.ndarray) -> floa
     return frechet_distance(*feature_statistics(features1), *feature_statistics(features2))
 
 
-class FrechetVideoDistance:
-    """Per case: I3D features of the generated and ground-truth clips (FVD itself is set-level,
-    pooled by the run store)."""
+FVD_SPEC = MetricSpec(
+    "fvd",
+    False,
+    "",
+    "Fréchet Video Distance (StyleGAN-V's I3D, 16-frame clips) between the pooled generated and "
+    "ground-truth clips of a model and split; set-level, N = clips; unreliable unless N > "
+    f"feature size (the literature uses {LITERATURE_CLIPS})",
+)
+
+
+class PooledFvd(SetMetric):
+    """FVD over a set of cases: the clip features each case stored, pooled on both sides.
+    Cases without features (no ground truth, or the evaluator failed) are left out of both.
+    With N clips the covariance has rank at most N - 1, so unless N > D (the feature size) the
+    Gaussian fit is degenerate and the value is marked unreliable."""
+
+    spec = FVD_SPEC
+
+    def __init__(self) -> None:
+        self._generated: list[np.ndarray] = []
+        self._reference: list[np.ndarray] = []
+
+    def update(self, series: Mapping[str, np.ndarray]) -> None:
+        if FEATURE_SERIES[0] in series and FEATURE_SERIES[1] in series:
+            self._generated.append(np.asarray(series[FEATURE_SERIES[0]]))
+            self._reference.append(np.asarray(series[FEATURE_SERIES[1]]))
+
+    def compute(self) -> SetValue:
+        if not self._generated:
+            return SetValue(None, 0, False, "no case with FVD features")
+        generated, reference = np.concatenate(self._generated), np.concatenate(self._reference)
+        dim = int(generated.shape[1])
+        reliable = min(len(generated), len(reference)) > dim
+        note = f"N={len(generated)} clips" + ("" if reliable else f", unreliable: N ≤ D={dim}")
+        try:
+            value: float | None = frechet_video_distance(generated, reference)
+        except ValueError as error:
+            value, note = None, f"{note}; {error}"
+        return SetValue(value, len(generated), reliable, note)
+
+
+class FrechetVideoDistance(Evaluator):
+    """Per case: I3D features of the generated and ground-truth clips; FVD itself is set-level
+    (:class:`PooledFvd`, per model and split)."""
 
     name = "fvd"
     version = "1"
@@ -192,8 +236,8 @@ class FrechetVideoDistance:
             ),
         ]
 
-    def check_available(self) -> None:
-        require_weights(*self.weight_entries)
+    def set_metrics(self) -> list[SetMetric]:
+        return [PooledFvd()]
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         if inputs.reference is None:  # real cases: no ground-truth set to compare with
@@ -208,7 +252,7 @@ class FrechetVideoDistance:
                 f"at least {CLIP_FRAMES} frames (one FVD clip)",
                 f"{length} frames",
             )
-        detector = i3d_detector()
+        detector = self.network("i3d", i3d_detector)
         features = i3d_features(detector, generated, starts)
         truth = i3d_features(detector, reference, starts)
         distance = features.astype(np.float64).mean(axis=0) - truth.astype(np.float64).mean(axis=0)
@@ -216,7 +260,7 @@ class FrechetVideoDistance:
             metrics={METRICS[0]: float(len(starts)), METRICS[1]: float(distance @ distance)},
             series={
                 "clip_start": starts,
-                "generated_features": features,
-                "reference_features": truth,
+                FEATURE_SERIES[0]: features,
+                FEATURE_SERIES[1]: truth,
             },
         )

@@ -14,29 +14,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from wmbench.core import weights
-from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError
 
 
 def device() -> torch.device:
     """CUDA when available, else the CPU."""
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-
-
-def require_weights(*names: str) -> list[Path]:
-    """The folders of weight entries ``names``; one MissingWeightsError naming every missing
-    file of all of them."""
-    folders, errors = [], []
-    for name in names:
-        try:
-            folders.append(weights.require(name))
-        except MissingWeightsError as error:
-            errors.append(error)
-    if errors:
-        raise MissingWeightsError(
-            "\n".join(map(str, errors)), [path for error in errors for path in error.missing]
-        )
-    return folders
 
 
 def read_state(path: Path, expected: str) -> dict[str, torch.Tensor]:

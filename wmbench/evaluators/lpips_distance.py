@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import warnings
 from collections import OrderedDict
-from functools import lru_cache
 from pathlib import Path
 
 import lpips
@@ -35,12 +34,11 @@ import torch.nn.functional as F
 from lpips.pretrained_networks import alexnet as LpipsAlexNet
 
 from wmbench.core import weights
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.learned_weights import (
     device,
     load_state,
     read_state,
-    require_weights,
 )
 from wmbench.evaluators.reference import MAX_FRAMES, reference_frames, single_torch_thread
 from wmbench.evaluators.revisit import PROTOCOLS, cached_revisit_views
@@ -77,14 +75,9 @@ def load_lpips(path: Path) -> lpips.LPIPS:
     return model.eval().to(device())
 
 
-@lru_cache(maxsize=1)
-def _cached_lpips(path: str) -> lpips.LPIPS:
-    return load_lpips(Path(path))
-
-
 def lpips_model() -> lpips.LPIPS:
-    """The LPIPS model with the weight store's AlexNet, loaded once per process."""
-    return _cached_lpips(str(weights.require(WEIGHTS) / CHECKPOINT))
+    """The LPIPS model with the weight store's AlexNet."""
+    return load_lpips(weights.require(WEIGHTS) / CHECKPOINT)
 
 
 def lpips_inputs(frames: np.ndarray) -> torch.Tensor:
@@ -134,7 +127,7 @@ def lpips_pairs(
     return torch.cat(values).double().numpy() if values else np.zeros(0)
 
 
-class LpipsDistance:
+class LpipsDistance(Evaluator):
     """LPIPS (AlexNet) against the ground truth and between revisits, per protocol."""
 
     name = "lpips"
@@ -161,11 +154,8 @@ class LpipsDistance:
             ),
         ]
 
-    def check_available(self) -> None:
-        require_weights(*self.weight_entries)
-
     def evaluate(self, inputs: EvalInput) -> EvalResult:
-        model = lpips_model()
+        model = self.network("lpips", lpips_model)
         value, series = self._reference(inputs, model)
         metrics = {"lpips/reference": value}
         for protocol in PROTOCOLS:

@@ -21,7 +21,7 @@ from torchmetrics.functional.image import (
 )
 
 from wmbench.core.errors import InputError
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.sampling import sample_indices
 
 MAX_FRAMES = 16
@@ -89,7 +89,7 @@ def reference_frames(inputs: EvalInput) -> np.ndarray:
     return reference.frames
 
 
-class Reference:
+class Reference(Evaluator):
     """PSNR and SSIM against the suite's ground-truth video (synthetic worlds render one); NaN,
     the run store's "does not apply", for a case without one."""
 
@@ -102,9 +102,6 @@ class Reference:
             MetricSpec("psnr_db", True, "dB", "PSNR against the ground-truth video, RGB"),
             MetricSpec("ssim", True, "", "SSIM (torchmetrics defaults) against the ground truth"),
         ]
-
-    def check_available(self) -> None:
-        return None
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         if inputs.reference is None:  # real cases: PSNR/SSIM do not apply

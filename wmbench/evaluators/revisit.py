@@ -30,9 +30,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from wmbench.core.types import Trajectory
 from wmbench.core.errors import InputError
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.core.types import Trajectory
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
 from wmbench.evaluators.reference import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size
 
@@ -199,15 +199,15 @@ def cached_revisit_views(inputs: EvalInput, protocol: str) -> RevisitViews:
         )
     count = min(len(video), len(trajectory))
     depth = inputs.generation.depth if protocol == "depth_warp" else None
-    return inputs.cached(
-        f"revisit_views/{protocol}",
+    return inputs.shared(
+        SharedKey[RevisitViews](f"revisit_views/{protocol}"),
         lambda: revisit_views(
             video[:count], trajectory.head(count), None if depth is None else depth[:count]
         ),
     )
 
 
-class Revisit:
+class Revisit(Evaluator):
     """PSNR and SSIM between revisits of the same place, per protocol (see the module)."""
 
     name = "revisit"
@@ -231,9 +231,6 @@ class Revisit:
                 ),
             ]
         return specs
-
-    def check_available(self) -> None:
-        return None
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         metrics: dict[str, float] = {}

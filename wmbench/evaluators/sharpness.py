@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
 from wmbench.evaluators.sampling import sample_indices
 
 MAX_FRAMES = 240
@@ -41,14 +41,15 @@ def sharpness_series(frames: np.ndarray, max_frames: int = MAX_FRAMES) -> Sharpn
     return SharpnessSeries(index, np.array([laplacian_variance(frames[i]) for i in index]))
 
 
+SHARPNESS = SharedKey[SharpnessSeries](f"sharpness/max{MAX_FRAMES}")
+
+
 def cached_sharpness(inputs: EvalInput) -> SharpnessSeries:
     """The case's :class:`SharpnessSeries`, computed once and shared."""
-    return inputs.cached(
-        f"sharpness/max{MAX_FRAMES}", lambda: sharpness_series(inputs.video.frames)
-    )
+    return inputs.shared(SHARPNESS, lambda: sharpness_series(inputs.video.frames))
 
 
-class Sharpness:
+class Sharpness(Evaluator):
     """Mean variance of the Laplacian over (up to ``MAX_FRAMES`` evenly spaced) frames."""
 
     name = "sharpness"
@@ -63,9 +64,6 @@ class Sharpness:
                 "variance of the 3x3 Laplacian of the grey frame at full resolution",
             )
         ]
-
-    def check_available(self) -> None:
-        return None
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         series = cached_sharpness(inputs)

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -35,12 +34,11 @@ from torchvision.transforms import InterpolationMode
 from torchvision.transforms import functional as TF
 
 from wmbench.core import weights
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.learned_weights import (
     device,
     load_state,
     read_state,
-    require_weights,
 )
 from wmbench.evaluators.reference import single_torch_thread
 from wmbench.evaluators.sampling import finite_mean
@@ -109,15 +107,9 @@ def load_dino(path: Path, architecture: Mapping[str, int]) -> DinoViT:
     return model.eval().to(device())
 
 
-@lru_cache(maxsize=1)
-def _cached_dino(path: str, architecture: tuple[tuple[str, int], ...]) -> DinoViT:
-    return load_dino(Path(path), dict(architecture))
-
-
 def dino_model() -> DinoViT:
-    """The weight store's DINO model of ``ARCHITECTURE``, loaded once per process."""
-    path = weights.require(WEIGHTS) / CHECKPOINT
-    return _cached_dino(str(path), tuple(ARCHITECTURE.items()))
+    """The weight store's DINO model of ``ARCHITECTURE``."""
+    return load_dino(weights.require(WEIGHTS) / CHECKPOINT, ARCHITECTURE)
 
 
 def dino_inputs(frames: np.ndarray) -> torch.Tensor:
@@ -151,7 +143,7 @@ def sampled_frames(num_frames: int, fps: float) -> np.ndarray:
     return np.arange(0, num_frames, max(1, round(fps / SAMPLE_FPS)))
 
 
-class SubjectConsistency:
+class SubjectConsistency(Evaluator):
     """VBench subject consistency (DINO ViT-B/16) on frames sampled at ``SAMPLE_FPS``."""
 
     name = "subject_consistency"
@@ -170,13 +162,10 @@ class SubjectConsistency:
             )
         ]
 
-    def check_available(self) -> None:
-        require_weights(*self.weight_entries)
-
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         video = inputs.video
         index = sampled_frames(len(video), video.fps)
-        features = dino_features(dino_model(), video.frames, index)
+        features = dino_features(self.network("dino", dino_model), video.frames, index)
         previous, first = vbench_similarities(features)
         per_frame = (previous + first) / 2.0
         return EvalResult(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from wmbench.core.errors import InputError
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 
 SECONDS_PER_MINUTE_VIDEO = 60.0
 
 
-class Throughput:
+class Throughput(Evaluator):
     """Generation wall time, frames/s, seconds per 60 s of video, 60 s videos per hour, and
     peak memory (CUDA allocator peak when CUDA ran, else process RSS; the run records which)."""
 
@@ -23,9 +23,6 @@ class Throughput:
             MetricSpec("videos_per_hour_60s", True, "videos/h", "60 s videos generated per hour"),
             MetricSpec("peak_memory_gb", False, "GiB", "peak memory during generation"),
         ]
-
-    def check_available(self) -> None:
-        return None
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         if inputs.usage is None:

@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from importlib.metadata import PackageNotFoundError, version
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from wmbench.core import weights
-from wmbench.core.types import Case, Suite, fit_image
-from wmbench.harness.distributed import barrier, rank_and_world_size
-from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable
-from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
-from wmbench.evaluators.base import evaluator_notes, weight_entries
-from wmbench.models import MODELS, GenerationRequest, ModelAdapter
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable, WmbenchError
 from wmbench.core.resources import hardware, measure
+from wmbench.core.types import Case, Suite, fit_image
+from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
+from wmbench.evaluators.base import evaluator_notes
+from wmbench.harness import provenance
+from wmbench.harness.distributed import barrier, rank_and_world_size
+from wmbench.harness.records import (
+    FAILED,
+    OK,
+    PARTIAL,
+    SKIPPED,
+    CaseRecord,
+    DeclaredMetric,
+    ModelChoiceRecord,
+    ModelRecord,
+    RunRecord,
+    Summary,
+)
 from wmbench.harness.store import RunStore, fingerprint, model_key
-
-RECORDED_PACKAGES = (
-    "wmbench", "numpy", "torch", "torchmetrics", "pycolmap", "opencv-python-headless",
-    "diffusers", "flash-linear-attention", "torchao", "lpips", "open_clip_torch",
-)  # fmt: skip
+from wmbench.harness.summary import summarise
+from wmbench.models import MODELS, GenerationRequest, ModelAdapter
+from wmbench.worlds.cases import ground_truth_video, is_synthetic
 
 
 @dataclass(frozen=True)
@@ -55,77 +61,66 @@ def log(message: str) -> None:
     print(f"[wmbench] {message}", file=sys.stderr, flush=True)
 
 
-def run(config: RunConfig) -> pd.DataFrame:
-    """Run every model on every case of the suite, resuming finished cases; returns results."""
+def run(config: RunConfig) -> Summary:
+    """Run every model on every case of the suite, resuming finished cases; returns the
+    summary (rank 0 writes the tables; other ranks read them)."""
     rank, world_size = rank_and_world_size()
     store = RunStore(config.out)
     suite = config.suite
     log(f"suite {suite.name}: {len(suite.cases)} cases; data: {suite.data_label}")
     if world_size > 1:
         log(f"rank {rank} of {world_size}")
+    for choice in config.models:  # an unknown name fails before any model runs
+        MODELS.get(choice.name)
     evaluators, skipped = _evaluators(config)
+    try:
+        if rank == 0:
+            store.write_run(_run_record(config, world_size, evaluators))
+        for choice in config.models:
+            _run_model(config, store, choice, evaluators, skipped, rank, world_size)
+    finally:
+        for evaluator in evaluators:
+            evaluator.release()
+    barrier()
     if rank == 0:
-        store.write_run_metadata(_run_metadata(config, world_size, evaluators))
-    for choice in config.models:
-        _run_model(config, store, choice, evaluators, skipped, rank, world_size)
+        summary = store.write_tables(partial(summarise, evaluators=evaluators))
     barrier()
-    results = store.write_tables() if rank == 0 else store.results()
-    barrier()
-    return results
+    return summary if rank == 0 else store.summary()
 
 
-def _run_metadata(
-    config: RunConfig, world_size: int, evaluators: list[Evaluator]
-) -> dict[str, Any]:
+def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator]) -> RunRecord:
     """What the run is: suite, data, models, evaluators (their notes, and the sha256 of the
     weight files of the learned ones), seed, code, packages and hardware."""
     suite = config.suite
-    return {
-        "suite": suite.name,
-        "data": suite.data_label,
-        "frames": suite.frames,
-        "fps": suite.fps,
-        "resolution": list(suite.resolution),
-        "cases": [case.id for case in suite.cases],
-        "models": [{"name": m.name, "options": m.options} for m in config.models],
-        "evaluators": list(suite.evaluators),
-        "evaluator_notes": evaluator_notes(evaluators),
-        "evaluator_weights": {
-            e.name: weights.digests(weight_entries(e)) for e in evaluators if weight_entries(e)
+    return RunRecord(
+        suite=suite.name,
+        data=suite.data_label,
+        frames=suite.frames,
+        fps=suite.fps,
+        resolution=list(suite.resolution),
+        cases=[case.id for case in suite.cases],
+        models=[ModelChoiceRecord(m.name, dict(m.options)) for m in config.models],
+        evaluators=list(suite.evaluators),
+        evaluator_notes=evaluator_notes(evaluators),
+        evaluator_weights={
+            e.name: weights.digests(e.weight_entries) for e in evaluators if e.weight_entries
         },
-        "seed": config.seed,
-        "world_size": world_size,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": _git_commit(),
-        "packages": _package_versions(),
-        "hardware": hardware(),
-        "command": sys.argv,
+        seed=config.seed,
+        world_size=world_size,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        git_commit=provenance.git_commit(),
+        packages=provenance.package_versions(),
+        hardware=hardware(),
+        command=list(sys.argv),
+    )
+
+
+def _declared(evaluators: list[Evaluator]) -> dict[str, DeclaredMetric]:
+    return {
+        spec.name: DeclaredMetric(spec.higher_is_better, spec.unit, spec.description, e.name)
+        for e in evaluators
+        for spec in e.metric_specs()
     }
-
-
-def _git_commit() -> str:
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("+dirty" if dirty else "")
-
-
-def _package_versions() -> dict[str, str]:
-    versions = {}
-    for package in RECORDED_PACKAGES:
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            continue
-    return versions
 
 
 def _run_model(
@@ -144,78 +139,68 @@ def _run_model(
     except (ModelUnavailable, MissingWeightsError, InputError) as error:
         if config.strict_models:
             raise
-        key = model_key(choice.name, options)
         log(f"model {choice.name}: SKIPPED: {error}")
         if rank == 0:
-            store.write_model(
-                key,
-                {
-                    "name": choice.name,
-                    "options": options,
-                    "status": "skipped",
-                    "reason": str(error),
-                },
-            )
+            record = ModelRecord(choice.name, SKIPPED, options, reason=str(error))
+            store.write_model(model_key(choice.name, options), record)
         return
     info = adapter.info()
     key = model_key(info.name, adapter.config())
-    record = {
-        "name": info.name,
-        "version": info.version,
-        "device": info.device,
-        "options": options,
-        "config": adapter.config(),
-        "status": "ok",
-        "evaluators": {e.name: e.version for e in evaluators},
-        "skipped_evaluators": skipped,
-        "metrics": {
-            spec.name: {
-                "higher_is_better": spec.higher_is_better,
-                "unit": spec.unit,
-                "description": spec.description,
-                "evaluator": evaluator.name,
-            }
-            for evaluator in evaluators
-            for spec in evaluator.metric_specs()
-        },
-    }
+    record = ModelRecord(
+        name=info.name,
+        status=OK,
+        options=options,
+        version=info.version,
+        device=info.device,
+        config=adapter.config(),
+        evaluators={e.name: e.version for e in evaluators},
+        skipped_evaluators=skipped,
+        metrics=_declared(evaluators),
+    )
     if rank == 0:
         store.write_model(key, record)
-    case_fingerprint = fingerprint(
-        {
-            "frames": config.suite.frames,
-            "resolution": config.suite.resolution,
-            "fps": config.suite.fps,
-            "seed": config.seed,
-            "model": record["config"],
-            "evaluators": record["evaluators"],
-        }
-    )
+    settings = {
+        "suite": config.suite.name,
+        "frames": config.suite.frames,
+        "resolution": config.suite.resolution,
+        "fps": config.suite.fps,
+        "seed": config.seed,
+        "model": record.config,
+        "evaluators": record.evaluators,
+    }
     suite_failures = dict(config.suite.failures)
     case_ids = [case.id for case in config.suite.cases] + list(suite_failures)
     cases = {case.id: case for case in config.suite.cases}
     mine = case_ids[rank::world_size]
     for index, case_id in enumerate(mine, start=1):
         prefix = f"{info.name} [{index}/{len(mine)}] {case_id}"
-        previous = store.finished(key, case_id, case_fingerprint)
-        if previous and not (config.retry_failed and previous["status"] == "failed"):
-            log(f"{prefix}: done earlier ({previous['status']}), skipped")
-            continue
-        base = {
-            "model": info.name,
-            "model_key": key,
-            "case_id": case_id,
-            "fingerprint": case_fingerprint,
-        }
+        base = CaseRecord(info.name, key, case_id, "", case_id.split("/", 1)[0], FAILED)
         if case_id in suite_failures:
-            log(f"{prefix}: FAILED reading the case: {suite_failures[case_id]}")
-            split = case_id.split("/", 1)[0]
-            store.write_case(
-                key, {**base, "split": split, "category": "", "status": "failed",
-                      "stage": "read", "error": suite_failures[case_id]},
-            )  # fmt: skip
+            _record_failure(store, base, prefix, "read", suite_failures[case_id], config)
             continue
-        _run_case(config, store, adapter, evaluators, cases[case_id], base, prefix)
+        case = cases[case_id]
+        try:
+            inputs = provenance.case_inputs(case)
+        except InputError as error:
+            _record_failure(store, base, prefix, "read", str(error), config)
+            continue
+        case_fingerprint = fingerprint({**settings, "inputs": inputs})
+        previous = store.finished(key, case_id, case_fingerprint)
+        if previous and not (config.retry_failed and previous.status != OK):
+            log(f"{prefix}: done earlier ({previous.status}), skipped")
+            continue
+        base = replace(base, fingerprint=case_fingerprint, category=case.category, inputs=inputs)
+        _run_case(config, store, adapter, evaluators, case, base, prefix)
+
+
+def _record_failure(
+    store: RunStore, base: CaseRecord, prefix: str, stage: str, error: str, config: RunConfig
+) -> None:
+    """A case that could not be read: recorded as failed (its fingerprint covers the error, so
+    a fixed input is retried)."""
+    log(f"{prefix}: FAILED reading the case: {error}")
+    stamp = fingerprint({"suite": config.suite.name, "error": error, "seed": config.seed})
+    store.write_case(replace(base, fingerprint=stamp, stage=stage, error=error))
 
 
 def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
@@ -256,11 +241,10 @@ def _run_case(
     adapter: ModelAdapter,
     evaluators: list[Evaluator],
     case: Case,
-    base: dict[str, Any],
+    base: CaseRecord,
     prefix: str,
 ) -> None:
     suite = config.suite
-    result: dict[str, Any] = {**base, "split": case.split, "category": case.category, "error": ""}
     timings: dict[str, float] = {}
     stage = "prepare"
     try:
@@ -279,21 +263,25 @@ def _run_case(
         with measure() as measured:
             generation = adapter.generate(request)
         timings["generate"] = measured.usage.wall_seconds
+        stage = "reference"
+        needs_reference = any(e.needs_reference for e in evaluators) and is_synthetic(case)
         inputs = EvalInput(
             case=case,
             trajectory=request.trajectory,
             video=generation.video,
             generation=generation,
-            reference=_reference_video(request, evaluators),
+            reference=ground_truth_video(case, request.trajectory, suite.fps)
+            if needs_reference
+            else None,
             usage=measured.usage,
         )
     except Exception as error:  # noqa: BLE001 - any failure of one case is recorded, not fatal
         log(f"{prefix}: FAILED at {stage}: {error}")
-        failure = {"status": "failed", "stage": stage, "error": _describe(error)}
-        store.write_case(base["model_key"], {**result, **failure, "timings": timings})
+        store.write_case(replace(base, stage=stage, error=_describe(error), timings=timings))
         return
     metrics: dict[str, float] = {}
-    series: dict[str, Any] = {}
+    series: dict[str, Any] = {f"model/{k}": v for k, v in generation.series.items()}
+    artefacts: dict[str, dict[str, Any]] = {}
     errors: dict[str, str] = {}
     for evaluator in evaluators:
         start = time.perf_counter()
@@ -307,31 +295,20 @@ def _run_case(
             timings[evaluator.name] = time.perf_counter() - start
         metrics.update(evaluated.metrics)
         series.update({f"{evaluator.name}/{k}": v for k, v in evaluated.series.items()})
-    status = "partial" if errors else "ok"
+        artefacts.update(evaluated.artefacts)
+    status = PARTIAL if errors else OK
     stages = ", ".join(f"{name} {seconds:.1f}s" for name, seconds in timings.items())
     log(f"{prefix}: {status} ({stages})")
-    store.write_case(
-        base["model_key"],
-        {**result, "status": status, "errors": errors, "metrics": metrics, "timings": timings,
-         "stage_seconds": generation.stage_seconds, "generation_info": generation.info},
-        series=series,
-        video=generation.video if config.save_videos else None,
+    record = replace(
+        base, status=status, errors=errors, metrics=metrics, timings=timings,
+        stage_seconds=generation.stage_seconds, generation_info=generation.info,
     )  # fmt: skip
+    video = generation.video if config.save_videos else None
+    store.write_case(record, series=series, artefacts=artefacts, video=video)
 
 
 def _describe(error: BaseException) -> str:
-    if isinstance(error, InputError | MissingWeightsError | ModelUnavailable):
+    if isinstance(error, WmbenchError):
         return str(error)
     frame = traceback.extract_tb(error.__traceback__)[-1]
     return f"{type(error).__name__}: {error} (at {Path(frame.filename).name}:{frame.lineno})"
-
-
-def _reference_video(request: GenerationRequest, evaluators: list[Evaluator]):
-    """The ground-truth video of a synthetic case, when an evaluator needs one."""
-    if not any(getattr(e, "needs_reference", False) for e in evaluators):
-        return None
-    if "world" not in request.case.extras:
-        return None
-    from wmbench.models.oracle import OracleModel
-
-    return OracleModel().generate(request).video

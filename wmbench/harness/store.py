@@ -1,16 +1,18 @@
-"""The run directory: per-case result files written atomically, and the tables built from them.
+"""The run directory: typed records and per-case artefacts written atomically, and read back.
+The store reads and writes; it computes no metric (:mod:`wmbench.harness.summary` does).
 
 Layout of a run directory::
 
-    run.json                               suite, data, seed, git commit, versions, hardware
-    models/<model_key>.json                one per model: options, config, skipped or not and why,
+    run.json                               RunRecord: suite, data, seed, commit, versions, hardware
+    models/<model_key>.json                ModelRecord: options, config, skipped or not and why,
                                            evaluators run/skipped, metric declarations
-    cases/<model_key>/<case_id>/result.json   metrics, status, errors, stage timings
-    cases/<model_key>/<case_id>/series.npz    per-frame / per-window series
+    cases/<model_key>/<case_id>/result.json   CaseRecord: metrics, status, errors, timings
+    cases/<model_key>/<case_id>/series.npz    per-frame / per-window series (<evaluator>/<name>)
+    cases/<model_key>/<case_id>/<name>.npz    artefacts an evaluator saves (e.g. poses.npz)
     cases/<model_key>/<case_id>/video.mp4     the generated video
     results.csv                            one row per case and model, one column per metric
-    summary.json                           per model and split: mean, std, count, failures;
-                                           set-level metrics (FVD) from the pooled cases
+    summary.json                           Summary: per model and split mean, std, count,
+                                           failures, and the set-level metrics (FVD)
 
 A case is finished when its ``result.json`` exists with the current fingerprint, so any number of
 processes (torchrun ranks, resumed runs) can fill one directory; the tables are rebuilt from the
@@ -21,51 +23,69 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from wmbench.core.errors import InputError
 from wmbench.core.types import Video
-from wmbench.set_metrics import SPECS as SET_SPECS
-from wmbench.set_metrics import set_metrics
 from wmbench.data.video_io import write_video
+from wmbench.harness.records import (
+    CaseRecord,
+    DeclaredMetric,
+    ModelRecord,
+    RunRecord,
+    Summary,
+    read_record,
+    to_json,
+)
 
 CASE_COLUMNS = ["model", "model_key", "case_id", "split", "category", "status", "error"]
+SERIES_FILE = "series.npz"
+
+
+@contextmanager
+def _atomic_path(path: Path) -> Iterator[Path]:
+    """A temporary path beside ``path`` that replaces it when the block succeeds; removed when
+    it fails. An OSError names ``path``."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        os.close(handle)
+    except OSError as error:
+        raise OSError(f"{path}: cannot write ({error.strerror or error})") from error
+    temporary = Path(name)
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except OSError as error:
+        raise OSError(f"{path}: cannot write ({error.strerror or error})") from error
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temporary, path)
+    with _atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8")
 
 
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(
-        path, json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n"
-    )
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+def atomic_write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``arrays`` as a compressed ``.npz`` at ``path``, atomically."""
+    with _atomic_path(path) as temporary, temporary.open("wb") as file:
+        np.savez_compressed(file, **arrays)
 
 
 def fingerprint(data: Any) -> str:
     """A short content hash of JSON-able ``data``."""
-    text = json.dumps(data, sort_keys=True, default=_json_default)
+    text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -84,134 +104,105 @@ class RunStore:
     def case_dir(self, key: str, case_id: str) -> Path:
         return self.root / "cases" / key / case_id
 
-    def write_run_metadata(self, metadata: dict[str, Any]) -> None:
-        """Write ``run.json``; a resumed run keeps its first creation time and lists its resumes."""
+    def write_run(self, record: RunRecord) -> None:
+        """Write ``run.json``; a resumed run keeps its first creation time and lists resumes."""
         path = self.root / "run.json"
         if path.is_file():
-            previous = json.loads(path.read_text())
-            metadata = {
-                **metadata,
-                "created": previous.get("created", metadata.get("created")),
-                "resumed": [*previous.get("resumed", []), metadata.get("created")],
-            }
-        atomic_write_json(path, metadata)
+            previous = self.run()
+            resumed = [*previous.resumed, record.created]
+            record = replace(record, created=previous.created, resumed=resumed)
+        atomic_write_text(path, to_json(record))
 
-    def run_metadata(self) -> dict[str, Any]:
+    def run(self) -> RunRecord:
         path = self.root / "run.json"
         if not path.is_file():
-            raise FileNotFoundError(f"{self.root}: not a wmbench run directory (no run.json)")
-        return json.loads(path.read_text())
+            raise InputError(
+                self.root, "run.json", "a wmbench run directory", "not a wmbench run directory"
+            )
+        return read_record(RunRecord, path)
 
-    def write_model(self, key: str, record: dict[str, Any]) -> None:
-        atomic_write_json(self.root / "models" / f"{key}.json", record)
+    def write_model(self, key: str, record: ModelRecord) -> None:
+        atomic_write_text(self.root / "models" / f"{key}.json", to_json(record))
 
-    def models(self) -> dict[str, dict[str, Any]]:
+    def models(self) -> dict[str, ModelRecord]:
         folder = self.root / "models"
-        return {p.stem: json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))}
+        return {p.stem: read_record(ModelRecord, p) for p in sorted(folder.glob("*.json"))}
 
-    def finished(self, key: str, case_id: str, case_fingerprint: str) -> dict[str, Any] | None:
-        """The stored result of this case if it was finished with the same fingerprint."""
+    def finished(self, key: str, case_id: str, case_fingerprint: str) -> CaseRecord | None:
+        """The stored result of this case if it was finished with the same fingerprint; an
+        unreadable result counts as not finished (it is recomputed)."""
         path = self.case_dir(key, case_id) / "result.json"
         if not path.is_file():
             return None
-        result = json.loads(path.read_text())
-        return result if result.get("fingerprint") == case_fingerprint else None
+        try:
+            result = read_record(CaseRecord, path)
+        except InputError:
+            return None
+        return result if result.fingerprint == case_fingerprint else None
 
     def write_case(
         self,
-        key: str,
-        result: dict[str, Any],
+        record: CaseRecord,
         series: dict[str, np.ndarray] | None = None,
+        artefacts: dict[str, dict[str, np.ndarray]] | None = None,
         video: Video | None = None,
     ) -> None:
         """Write a case's artefacts, then its ``result.json`` last: that file marks it done."""
-        folder = self.case_dir(key, result["case_id"])
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = self.case_dir(record.model_key, record.case_id)
         if video is not None:
             write_video(folder / "video.mp4", video)
         if series:
-            handle, temporary = tempfile.mkstemp(suffix=".npz", dir=folder)
-            os.close(handle)
-            np.savez_compressed(temporary, **series)
-            os.replace(temporary, folder / "series.npz")
-        metrics = {
-            name: _finite_or_none(value) for name, value in result.get("metrics", {}).items()
-        }
-        atomic_write_json(folder / "result.json", {**result, "metrics": metrics})
+            atomic_write_arrays(folder / SERIES_FILE, series)
+        for name, arrays in (artefacts or {}).items():
+            atomic_write_arrays(folder / f"{name}.npz", arrays)
+        atomic_write_text(folder / "result.json", to_json(record))
+
+    def case_records(self) -> list[CaseRecord]:
+        """Every stored case result (a damaged file is an InputError naming it)."""
+        paths = sorted((self.root / "cases").glob("**/result.json"))
+        return [read_record(CaseRecord, path) for path in paths]
+
+    def case_series(self, key: str, case_id: str) -> dict[str, np.ndarray]:
+        """The series a case stored (empty when it stored none)."""
+        return self.case_arrays(key, case_id, SERIES_FILE)
+
+    def case_arrays(self, key: str, case_id: str, file_name: str) -> dict[str, np.ndarray]:
+        """The arrays of ``file_name`` (an ``.npz``) in a case folder; empty when absent."""
+        path = self.case_dir(key, case_id) / file_name
+        if not path.is_file():
+            return {}
+        try:
+            with np.load(path, allow_pickle=False) as arrays:
+                return {name: arrays[name] for name in arrays.files}
+        except (OSError, ValueError, EOFError) as error:
+            raise InputError(path, "npz", "a readable .npz archive", str(error)) from error
 
     def results(self) -> pd.DataFrame:
         """One row per finished case and model, one column per metric."""
         rows = []
-        for path in sorted((self.root / "cases").glob("**/result.json")):
-            result = json.loads(path.read_text())
-            row = {column: result.get(column, "") for column in CASE_COLUMNS}
-            row.update(result.get("metrics", {}))
+        for record in self.case_records():
+            row = {column: getattr(record, column) for column in CASE_COLUMNS}
+            row.update(record.metrics)
             rows.append(row)
         return pd.DataFrame(rows, columns=None if rows else CASE_COLUMNS)
 
-    def metric_specs(self) -> dict[str, dict[str, Any]]:
+    def metric_specs(self) -> dict[str, DeclaredMetric]:
         """Metric declarations (direction, unit, evaluator) gathered from the model records."""
-        specs: dict[str, dict[str, Any]] = {}
+        specs: dict[str, DeclaredMetric] = {}
         for record in self.models().values():
-            specs.update(record.get("metrics", {}))
+            specs.update(record.metrics)
         return specs
 
-    def write_tables(self) -> pd.DataFrame:
-        """(Re)build ``results.csv`` and ``summary.json`` from the case files."""
+    def write_tables(self, summarise: Callable[[RunStore, pd.DataFrame], Summary]) -> Summary:
+        """(Re)build ``results.csv`` and ``summary.json`` (computed by ``summarise``)."""
         results = self.results()
         atomic_write_text(self.root / "results.csv", results.to_csv(index=False))
-        atomic_write_json(self.root / "summary.json", summarise(results, self))
-        return results
+        summary = summarise(self, results)
+        atomic_write_text(self.root / "summary.json", to_json(summary))
+        return summary
 
-
-def summarise(results: pd.DataFrame, store: RunStore) -> dict[str, Any]:
-    """Per model and split (and over all splits): mean, std and count of every metric, the
-    number of failed cases and, where the cases hold what they need, the set-level metrics
-    (``set_metrics``, declared at the top level; :mod:`wmbench.set_metrics`)."""
-    specs = store.metric_specs()
-    metadata = store.run_metadata()
-    summary: dict[str, Any] = {
-        "suite": metadata.get("suite"),
-        "data": metadata.get("data"),
-        "metrics": specs,
-        "models": {},
-    }
-    sets = set_metrics(results, store)
-    if sets:
-        summary["set_metrics"] = SET_SPECS
-    metric_columns = [c for c in results.columns if c not in CASE_COLUMNS]
-    for key, record in store.models().items():
-        entry: dict[str, Any] = {
-            "model": record.get("name"),
-            "status": record.get("status"),
-            "reason": record.get("reason", ""),
-            "skipped_evaluators": record.get("skipped_evaluators", {}),
-            "splits": {},
-        }
-        rows = results[results["model_key"] == key] if len(results) else results
-        groups = [(split, part) for split, part in rows.groupby("split")] if len(rows) else []
-        for split, part in [*groups, ("all", rows)]:
-            entry["splits"][split] = _aggregate(part, metric_columns)
-            if split in sets.get(key, {}):
-                entry["splits"][split]["set_metrics"] = sets[key][split]
-        summary["models"][key] = entry
-    return summary
-
-
-def _aggregate(rows: pd.DataFrame, metric_columns: list[str]) -> dict[str, Any]:
-    failed = int((rows["status"] == "failed").sum()) if len(rows) else 0
-    metrics = {}
-    for column in metric_columns:
-        values = pd.to_numeric(rows[column], errors="coerce").dropna() if len(rows) else []
-        if len(values):
-            metrics[column] = {
-                "mean": float(values.mean()),
-                "std": float(values.std(ddof=0)),
-                "count": int(len(values)),
-            }
-    return {"cases": int(len(rows)), "failures": failed, "metrics": metrics}
-
-
-def _finite_or_none(value: float) -> float | None:
-    """NaN (a metric that does not apply to the case) is stored as null, an empty CSV cell."""
-    return float(value) if value is not None and math.isfinite(value) else None
+    def summary(self) -> Summary:
+        path = self.root / "summary.json"
+        if not path.is_file():
+            raise InputError(self.root, "summary.json", "a finished wmbench run", "no summary")
+        return read_record(Summary, path)

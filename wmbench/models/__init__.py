@@ -1,7 +1,7 @@
 """Model adapters: the contract, the registry and the built-in adapters."""
 
-from wmbench.models.base import Generation, GenerationRequest, ModelAdapter, ModelInfo
 from wmbench.core.registry import Registry
+from wmbench.models.base import Generation, GenerationRequest, ModelAdapter, ModelInfo
 
 MODELS = Registry(
     "model",

@@ -29,12 +29,15 @@ class GenerationRequest:
 class Generation:
     """A model's answer: the video, the seconds each stage took, and anything worth recording
     (sampler settings, quantization, the code path that ran). ``depth`` is metric z-depth per
-    frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles)."""
+    frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles).
+    ``series`` holds what the model measured of itself over time (e.g. its recurrent state per
+    chunk); the run stores them as ``model/<name>``."""
 
     video: Video
     stage_seconds: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     depth: np.ndarray | None = None
+    series: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,8 @@ class ModelAdapter(Protocol):
         ...
 
     def check_available(self) -> None:
-        """Raise :class:`wmbench.core.errors.ModelUnavailable` with the reason if it cannot run here."""
+        """Raise :class:`wmbench.core.errors.ModelUnavailable` with the reason if it cannot
+        run here."""
         ...
 
     def generate(self, request: GenerationRequest) -> Generation:

@@ -26,9 +26,9 @@ from PIL import Image
 
 from wmbench import __version__
 from wmbench.core.errors import InputError
+from wmbench.data.video_io import read_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options
-from wmbench.data.video_io import read_video
 
 OUTPUT_TAIL_CHARS = 2000
 

@@ -7,36 +7,15 @@ metrics can be checked against the error they should measure.
 
 from __future__ import annotations
 
-import json
 import time
-from functools import lru_cache
 from typing import Any
 
 from wmbench import __version__
-from wmbench.core.types import Case, Trajectory, Video
-from wmbench.core.errors import InputError
+from wmbench.core.types import Trajectory, Video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import parse_options
+from wmbench.worlds.cases import world_of
 from wmbench.worlds.perturb import MODES, perturb_trajectory
-from wmbench.worlds.scene import World
-
-
-@lru_cache(maxsize=2)  # a case is rendered by the model and for the reference
-def _world(spec_json: str) -> World:
-    return World(json.loads(spec_json))
-
-
-def world_of(case: Case) -> World:
-    """The world of a synthetic case (its ``extras["world"]`` spec)."""
-    spec = case.extras.get("world")
-    if not isinstance(spec, dict):
-        raise InputError(
-            case.id,
-            "extras['world']",
-            "a synthetic world spec (oracles only render synthetic-mirror cases)",
-            "none",
-        )
-    return _world(json.dumps(spec, sort_keys=True))
 
 
 class OracleModel:
@@ -56,7 +35,7 @@ class OracleModel:
         return {}
 
     def check_available(self) -> None:
-        return None
+        """Always available (it fails per case when a case has no synthetic world)."""
 
     def camera_path(self, trajectory: Trajectory) -> Trajectory:
         """The path actually rendered."""

@@ -14,11 +14,11 @@ from typing import Any
 import numpy as np
 
 from wmbench import __version__
-from wmbench.core.types import Video, fit_image
 from wmbench.core.errors import InputError
+from wmbench.core.types import Video, fit_image
+from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options
-from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
 
 
 class VideosModel:

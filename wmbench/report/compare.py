@@ -36,7 +36,9 @@ import pandas as pd
 import yaml
 
 from wmbench.core.errors import InputError
+from wmbench.harness.records import DeclaredMetric
 from wmbench.report.measured import Run, case_values, failed_cases, merged_specs
+from wmbench.report.tables import format_value
 
 FAILED = "cases_failed"
 REGRESSED, IMPROVED, OK, MISSING, NEW, UNDECLARED, IGNORED = (
@@ -199,9 +201,9 @@ def compare(
 
 
 def _judge(
-    model: str, metric: str, row: pd.Series, spec: dict[str, Any] | None, thresholds: Thresholds
+    model: str, metric: str, row: pd.Series, spec: DeclaredMetric | None, thresholds: Thresholds
 ) -> dict[str, Any]:
-    higher = False if metric == FAILED else (spec or {}).get("higher_is_better")
+    higher = False if metric == FAILED else (None if spec is None else spec.higher_is_better)
     base, new, noise = row["base"], row["new"], row["noise"]
     delta = new - base
     tolerance = thresholds.tolerance(metric)
@@ -239,3 +241,47 @@ def failed(table: pd.DataFrame, thresholds: Thresholds) -> pd.DataFrame:
     """The rows that make the check fail: regressions, and missing metrics unless allowed."""
     bad = {REGRESSED, MISSING} if thresholds.fail_on_missing else {REGRESSED}
     return table[table["status"].isin(bad)]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A comparison of NEW with BASE runs: the table, the failing rows, and how to read it."""
+
+    base: list[Run]
+    new: Run
+    thresholds: Thresholds
+    table: pd.DataFrame
+    failures: pd.DataFrame
+
+    @property
+    def failing(self) -> int:
+        return len(self.failures)
+
+    def render(self) -> str:
+        """The comparison as text: runs, noise, thresholds, the table and each failure."""
+        lines = [
+            f"BASE: {', '.join(run.label for run in self.base)}    NEW: {self.new.label}",
+            f"noise: {noise_method(self.base)}; band = {self.thresholds.sigma:g} x noise",
+            f"thresholds: {self.thresholds.source}",
+        ]
+        relative = self.table["relative"].map(lambda r: f"{r:+.1%}" if pd.notna(r) else "-")
+        with pd.option_context("display.max_rows", None, "display.width", 200):
+            lines.append(
+                self.table.assign(relative=relative).to_string(
+                    index=False, float_format=format_value, na_rep="-"
+                )
+            )
+        for row in self.failures.itertuples():
+            values = f"base {format_value(row.base)}, new {format_value(row.new)}"
+            lines.append(
+                f"FAIL {row.model} {row.metric}: {row.status} ({values}, "
+                f"allowance {format_value(row.allowance)})"
+            )
+        lines.append(f"{self.failing} failing of {len(self.table)} compared")
+        return "\n".join(lines)
+
+
+def comparison(base: list[Run], new: Run, thresholds: Thresholds, match: str) -> Comparison:
+    """:func:`compare` of ``new`` with ``base``, with its failures."""
+    table = compare(base, new, thresholds, match)
+    return Comparison(base, new, thresholds, table, failed(table, thresholds))

@@ -11,12 +11,14 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
 
-from wmbench.report.measured import ALL_SPLITS, Run, aggregate
+from wmbench.core.errors import InputError
 from wmbench.harness.store import fingerprint
+from wmbench.report.measured import ALL_SPLITS, Run, aggregate
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS history (
@@ -62,9 +64,9 @@ def default_db() -> Path:
 
 def run_id(run: Run) -> str:
     """A stable id of a run: a hash of when, where and what it ran (not of its folder path)."""
-    meta = run.metadata
+    meta = asdict(run.record)
     keys = ("created", "suite", "git_commit", "seed", "cases", "models", "hardware")
-    return fingerprint({key: meta.get(key) for key in keys})
+    return fingerprint({key: meta[key] for key in keys})
 
 
 @contextmanager
@@ -82,24 +84,24 @@ def _connect(db: Path) -> Iterator[sqlite3.Connection]:
 
 def add(db: Path, run: Run) -> int:
     """Record ``run``'s per-split aggregates; returns the number of rows written."""
-    meta = run.metadata
+    meta = run.record
     table = aggregate([run])
-    higher = {name: spec["higher_is_better"] for name, spec in run.specs.items()}
+    specs = run.specs
     rows = [
         (
             run_id(run),
-            str(meta.get("git_commit", "unknown")),
-            str(meta.get("suite")),
+            meta.git_commit,
+            meta.suite,
             row.model_key,
             row.split,
             row.metric,
             float(row.mean),
             None if pd.isna(row.std) else float(row.std),
             int(row.count),
-            run.specs.get(row.metric, {}).get("unit", ""),
-            higher.get(row.metric),
-            meta.get("created"),
-            meta.get("data"),
+            specs[row.metric].unit if row.metric in specs else "",
+            specs[row.metric].higher_is_better if row.metric in specs else None,
+            meta.created,
+            meta.data,
             str(run.path.resolve()),
         )
         for row in table.itertuples()
@@ -122,7 +124,9 @@ def show(
 ) -> pd.DataFrame:
     """Rows of the history, oldest run first, filtered by metric, model, suite and split."""
     if not db.is_file():
-        raise FileNotFoundError(f"{db}: no history yet (add a run with `wmbench history add RUN`)")
+        raise InputError(
+            db, "history", "a history database (`wmbench history add RUN`)", "no history yet"
+        )
     filters = {"metric": metric, "model": model, "suite": suite, "split": split}
     where = [f"{name} = ?" for name, value in filters.items() if value is not None]
     params = [value for value in filters.values() if value is not None]

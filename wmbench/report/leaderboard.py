@@ -15,7 +15,6 @@ from wmbench.report.tables import (
     long_table,
     reported_table,
     runs_table,
-    set_level_specs,
     specs_table,
     split_table,
     wide_table,
@@ -39,12 +38,13 @@ def write_leaderboard(
     """Write ``out/leaderboard.{md,html,csv}`` and ``out/plots/*.png``."""
     specs = merged_specs(runs)
     long = long_table(runs, files, specs)
+    folder = out / "plots"
+    for stale in folder.glob("*.png"):  # figures of an earlier report of other metrics
+        stale.unlink()
     figures = [
-        plots.camera_over_time(runs, specs, out / "plots" / "camera_over_time.png"),
-        plots.quality_vs_throughput(
-            long, specs, out / "plots" / "quality_vs_throughput.png", quality
-        ),
-        plots.split_bars(long, specs, out / "plots" / "split_bars.png"),
+        *plots.window_plots(runs, specs, folder),
+        *plots.quality_vs_throughput(long, specs, folder, quality),
+        *plots.split_bars(long, specs, folder),
     ]
     document = Document("wmbench leaderboard")
     document.add(
@@ -77,7 +77,7 @@ def write_leaderboard(
         Bullets(tuple(_source(file) for file in files)),
         Table(reported_table(files), "No reported numbers (use --against reported)."),
         Heading("Metric declarations"),
-        Table(specs_table({**specs, **set_level_specs(long)}), "No metrics declared by the runs."),
+        Table(specs_table(specs), "No metrics declared by the runs."),
         Heading("Files"),
         Bullets(
             (
@@ -106,7 +106,7 @@ def _notes(runs: list[Run]) -> tuple[str, ...]:
     return tuple(
         f"{run.label}, `{name}`: {text}"
         for run in runs
-        for name, text in run.metadata.get("evaluator_notes", {}).items()
+        for name, text in run.record.evaluator_notes.items()
     )
 
 

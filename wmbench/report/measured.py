@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from wmbench.core.errors import InputError
+from wmbench.harness.records import OK, DeclaredMetric, ModelRecord, RunRecord, Summary
 from wmbench.harness.store import CASE_COLUMNS, RunStore
+from wmbench.harness.summary import ALL_SPLITS
 
-ALL_SPLITS = "all"
 MIRROR_MARK = "SYNTHETIC MIRROR"
 # A per-window series: ``<metric>/window_10s`` (window length in the name) or ``<name>_window/...``.
 WINDOW = re.compile(r"/window(?:_(?P<seconds>\d+(?:\.\d+)?)s)?$|_window(?=/|$)")
@@ -21,42 +21,42 @@ WINDOW = re.compile(r"/window(?:_(?P<seconds>\d+(?:\.\d+)?)s)?$|_window(?=/|$)")
 
 @dataclass(frozen=True)
 class Run:
-    """One run directory: its metadata, model records, per-case results and metric declarations."""
+    """One run directory: its record, model records, per-case results, metric declarations
+    and summary (the set-level metrics come from it; reports never recompute a metric)."""
 
     path: Path
     label: str
-    metadata: dict[str, Any]
-    models: dict[str, dict[str, Any]]
+    record: RunRecord
+    models: dict[str, ModelRecord]
     results: pd.DataFrame
-    specs: dict[str, dict[str, Any]]
+    specs: dict[str, DeclaredMetric]
+    summary: Summary
 
     @property
     def metrics(self) -> list[str]:
         return [c for c in self.results.columns if c not in CASE_COLUMNS]
 
     def setting(self) -> str:
-        """Data, size and generation settings of the run, in one line."""
-        meta = self.metadata
-        width, height = meta.get("resolution", ["?", "?"])
-        return (
-            f"{meta.get('data')}; {len(meta.get('cases', []))} cases; "
-            f"{meta.get('frames')} frames @ {meta.get('fps'):g} fps; {width}x{height}"
-        )
+        return self.record.setting()
 
     def hardware(self) -> str:
-        info = self.metadata.get("hardware", {})
+        info = self.record.hardware
         if "gpu" in info:
             return f"GPU: {info['gpu']}"
         return f"CPU: {info.get('cpu', '?')} ({info.get('cpu_cores', '?')} cores)"
 
     def protocol(self, model_key: str) -> str:
         """The wmbench evaluators (and versions) that produced a model's metrics."""
-        evaluators = self.models.get(model_key, {}).get("evaluators", {})
+        model = self.models.get(model_key)
+        evaluators = model.evaluators if model else {}
         return "wmbench: " + ", ".join(f"{name} v{v}" for name, v in evaluators.items())
 
     def video_seconds(self) -> float:
-        meta = self.metadata
-        return (meta.get("frames", 1) - 1) / meta.get("fps", 1.0)
+        return self.record.video_seconds()
+
+    def ran(self, model_key: str) -> bool:
+        model = self.models.get(model_key)
+        return model is not None and model.status == OK
 
 
 def load_runs(paths: list[Path]) -> list[Run]:
@@ -66,24 +66,28 @@ def load_runs(paths: list[Path]) -> list[Run]:
     runs = []
     for path, label in zip(paths, labels, strict=True):
         store = RunStore(Path(path))
-        results = store.results()
-        metadata = store.run_metadata()
-        runs.append(Run(Path(path), label, metadata, store.models(), results, store.metric_specs()))
+        runs.append(
+            Run(
+                Path(path), label, store.run(), store.models(), store.results(),
+                store.metric_specs(), store.summary(),
+            )
+        )  # fmt: skip
     return runs
 
 
-def merged_specs(runs: list[Run]) -> dict[str, dict[str, Any]]:
-    """Metric declarations of all runs; a metric declared with two directions is an error."""
-    specs: dict[str, dict[str, Any]] = {}
+def merged_specs(runs: list[Run]) -> dict[str, DeclaredMetric]:
+    """Metric declarations of all runs (set-level ones included); a metric declared with two
+    directions is an error."""
+    specs: dict[str, DeclaredMetric] = {}
     owners: dict[str, str] = {}
     for run in runs:
-        for name, spec in run.specs.items():
-            if name in specs and specs[name]["higher_is_better"] != spec["higher_is_better"]:
+        for name, spec in {**run.specs, **run.summary.set_metrics}.items():
+            if name in specs and specs[name].higher_is_better != spec.higher_is_better:
                 raise InputError(
                     run.path / "models",
                     f"metrics.{name}.higher_is_better",
                     f"the direction {owners[name]} declares",
-                    str(spec["higher_is_better"]),
+                    str(spec.higher_is_better),
                 )
             specs.setdefault(name, spec)
             owners.setdefault(name, str(run.path))

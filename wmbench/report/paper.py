@@ -40,10 +40,10 @@ def measure(entry: ReportedResult, runs: list[Run]) -> Measurement | str:
     match, qualifying, refused = entry.measured_by, [], []
     for run in runs:
         for key, record in run.models.items():
-            reason = match.mismatch(record) if record.get("status") == "ok" else "skipped"
+            reason = match.mismatch(record) if run.ran(key) else "skipped"
             if not reason:
                 qualifying.append((run, key))
-            elif record.get("name") == match.name:
+            elif record.name == match.name:
                 refused.append(f"{run.label}/{key}: {reason}")
     if not qualifying:
         detail = "; ".join(refused) if refused else f"no run of `{match.name}` given"
@@ -55,7 +55,8 @@ def measure(entry: ReportedResult, runs: list[Run]) -> Measurement | str:
     if chosen.empty:
         return f"{prefix} (the runs of `{match.name}` hold no `{entry.beside}`)"
     used = [(run, key) for run, key in qualifying if run.label in set(chosen["run"])]
-    unit = merged_specs([run for run, _ in used]).get(entry.beside, {}).get("unit", "")
+    declared = merged_specs([run for run, _ in used]).get(entry.beside)
+    unit = declared.unit if declared else ""
     return Measurement(
         mean=float(chosen["value"].mean()),
         std=float(chosen["value"].std(ddof=0)),
@@ -70,7 +71,7 @@ def measure(entry: ReportedResult, runs: list[Run]) -> Measurement | str:
 
 def _caveats(entry: ReportedResult, unit: str, runs: list[Run]) -> list[str]:
     caveats = []
-    if any(MIRROR_MARK in str(run.metadata.get("data")) for run in runs):
+    if any(MIRROR_MARK in run.record.data for run in runs):
         caveats.append("measured on the synthetic mirror, not SANA-WM-Bench")
     short = sorted({run.video_seconds() for run in runs if run.video_seconds() < SIXTY_SECONDS - 1})
     if short:

@@ -36,6 +36,7 @@ import yaml
 
 from wmbench.core.errors import InputError
 from wmbench.core.paths import REPO_ROOT
+from wmbench.harness.records import ModelRecord
 
 REPORTED_DIR = REPO_ROOT / "reports" / "reported"
 ALL = "reported"
@@ -67,11 +68,11 @@ class ModelMatch:
     name: str
     require: dict[str, str] = field(default_factory=dict)
 
-    def mismatch(self, record: dict[str, Any]) -> str:
+    def mismatch(self, record: ModelRecord) -> str:
         """Why a run's model record does not qualify ("" when it does)."""
-        if record.get("name") != self.name:
-            return f"model {record.get('name')!r} is not {self.name!r}"
-        settings = {**record.get("options", {}), **record.get("config", {})}
+        if record.name != self.name:
+            return f"model {record.name!r} is not {self.name!r}"
+        settings = {**record.options, **record.config}
         wrong = [
             f"{key}={settings[key]!r} (needs {value!r})"
             if key in settings

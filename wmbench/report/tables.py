@@ -14,11 +14,9 @@ from typing import Any
 
 import pandas as pd
 
+from wmbench.harness.records import OK, DeclaredMetric
 from wmbench.report.measured import ALL_SPLITS, Run, aggregate, failed_cases
 from wmbench.report.reported import ReportedFile, ReportedResult
-from wmbench.set_metrics import FVD, FVD_LABEL, describe, set_metrics
-from wmbench.set_metrics import SPECS as SET_SPECS
-from wmbench.harness.store import RunStore
 
 MEASURED, REPORTED = "measured", "reported"
 ROW_KEYS = ["source", "model", "protocol", "setting", "hardware", "reference"]
@@ -54,39 +52,34 @@ def metric_label(name: str, unit: str, higher_is_better: bool | None) -> str:
 
 
 def set_level(runs: list[Run]) -> pd.DataFrame:
-    """FVD per run, model and split (:mod:`wmbench.set_metrics`): ``mean`` the value, no std,
-    ``count`` the generated clips, ``note`` the clips and whether the value is reliable."""
+    """The set-level metrics (FVD) per run, model and split, as the run's summary holds them:
+    ``mean`` the value, no std, ``count`` what was pooled (clips), ``note`` what to read
+    beside it (N, and whether the value is reliable)."""
     rows = [
         {
             "run": run.label,
             "model_key": key,
-            "metric": FVD_LABEL,
+            "metric": name,
             "split": split,
-            "mean": record["value"],
+            "mean": float("nan") if record.value is None else record.value,
             "std": float("nan"),
-            "count": record["generated_clips"],
-            "note": describe(record),
+            "count": record.count,
+            "note": record.note,
         }
         for run in runs
-        for key, splits in set_metrics(run.results, RunStore(run.path)).items()
-        for split, records in splits.items()
-        for record in (records[FVD],)
+        for key, model in run.summary.models.items()
+        for split, part in model.splits.items()
+        for name, record in part.set_metrics.items()
     ]
     columns = ["run", "model_key", "metric", "split", "mean", "std", "count", "note"]
     return pd.DataFrame(rows, columns=columns)
 
 
-def set_level_specs(long: pd.DataFrame) -> dict[str, dict[str, Any]]:
-    """The declarations of the set-level metrics present in ``long``, by column name."""
-    return {FVD_LABEL: SET_SPECS[FVD]} if FVD_LABEL in set(long["metric"]) else {}
-
-
-def measured_long(runs: list[Run], specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
+def measured_long(runs: list[Run], specs: dict[str, DeclaredMetric]) -> pd.DataFrame:
     """Per run, model, split and metric: mean, std over cases, count, with protocol and setting;
     then the set-level metrics (:func:`set_level`)."""
     parts = [aggregate(runs).assign(note=""), set_level(runs)]
     table = pd.concat([part for part in parts if not part.empty] or parts[:1], ignore_index=True)
-    specs = {**specs, FVD_LABEL: SET_SPECS[FVD]}
     by_label = {run.label: run for run in runs}
     table["source"] = MEASURED
     table["model"] = table["model_key"]
@@ -97,24 +90,29 @@ def measured_long(runs: list[Run], specs: dict[str, dict[str, Any]]) -> pd.DataF
         by_label[label].protocol(key)
         for label, key in zip(table["run"], table["model_key"], strict=True)
     ]
-    table["evaluator"] = table["metric"].map(lambda name: specs.get(name, {}).get("evaluator", ""))
-    table["unit"] = table["metric"].map(lambda name: specs.get(name, {}).get("unit", ""))
+    table["evaluator"] = table["metric"].map(lambda name: _spec(specs, name, "evaluator", ""))
+    table["unit"] = table["metric"].map(lambda name: _spec(specs, name, "unit", ""))
     table["higher_is_better"] = table["metric"].map(
-        lambda name: specs.get(name, {}).get("higher_is_better")
+        lambda name: _spec(specs, name, "higher_is_better", None)
     )
     return table[LONG_COLUMNS]
 
 
-def reported_column(entry: ReportedResult, specs: dict[str, dict[str, Any]]) -> str:
+def _spec(specs: dict[str, DeclaredMetric], name: str, attribute: str, default: Any) -> Any:
+    spec = specs.get(name)
+    return default if spec is None else getattr(spec, attribute)
+
+
+def reported_column(entry: ReportedResult, specs: dict[str, DeclaredMetric]) -> str:
     """The column a reported number goes in: its ``beside`` metric when a run declares it with
     the same unit, else the publication's own name for it."""
     spec = specs.get(entry.beside)
-    if spec is not None and spec.get("unit", "") == entry.unit:
+    if spec is not None and spec.unit == entry.unit:
         return entry.beside
     return entry.metric
 
 
-def reported_long(files: list[ReportedFile], specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
+def reported_long(files: list[ReportedFile], specs: dict[str, DeclaredMetric]) -> pd.DataFrame:
     """One row per reported number, in its column (:func:`reported_column`); ``evaluator`` is
     that of the measured metric it shares a column with, else empty."""
     rows = [
@@ -128,7 +126,7 @@ def reported_long(files: list[ReportedFile], specs: dict[str, dict[str, Any]]) -
             "run": "",
             "split": ALL_SPLITS,
             "metric": reported_column(entry, specs),
-            "evaluator": specs.get(reported_column(entry, specs), {}).get("evaluator", ""),
+            "evaluator": _spec(specs, reported_column(entry, specs), "evaluator", ""),
             "unit": entry.unit,
             "higher_is_better": entry.higher_is_better,
             "mean": entry.value,
@@ -143,7 +141,7 @@ def reported_long(files: list[ReportedFile], specs: dict[str, dict[str, Any]]) -
 
 
 def long_table(
-    runs: list[Run], files: list[ReportedFile], specs: dict[str, dict[str, Any]]
+    runs: list[Run], files: list[ReportedFile], specs: dict[str, DeclaredMetric]
 ) -> pd.DataFrame:
     """Measured and reported rows together: the CSV the report writes."""
     parts = [measured_long(runs, specs), reported_long(files, specs)]
@@ -246,15 +244,15 @@ def _cell(mean: float, std: float, note: str) -> str:
     return f"{value} ({note})".strip() if note else value
 
 
-def specs_table(specs: dict[str, dict[str, Any]]) -> pd.DataFrame:
+def specs_table(specs: dict[str, DeclaredMetric]) -> pd.DataFrame:
     """The metric declarations of the runs: direction, unit, evaluator, description."""
     rows = [
         {
             "metric": name,
-            "better": "higher" if spec["higher_is_better"] else "lower",
-            "unit": spec.get("unit", ""),
-            "evaluator": spec.get("evaluator", ""),
-            "description": spec.get("description", ""),
+            "better": "higher" if spec.higher_is_better else "lower",
+            "unit": spec.unit,
+            "evaluator": spec.evaluator,
+            "description": spec.description,
         }
         for name, spec in specs.items()
     ]
@@ -285,25 +283,25 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
     """What each given run is: suite, data, size, models, hardware, commit."""
     rows = []
     for run in runs:
-        meta = run.metadata
+        meta = run.record
         failures = failed_cases(run)
         cases = run.results["model_key"].value_counts() if len(run.results) else pd.Series()
         models = ", ".join(
             f"{key}: {cases.get(key, 0) - failures.get(key, 0)} cases ok, "
             f"{failures.get(key, 0)} failed"
-            if record.get("status") == "ok"
-            else f"{key}: skipped ({record.get('reason', '')})"
+            if record.status == OK
+            else f"{key}: skipped ({record.reason})"
             for key, record in sorted(run.models.items())
         )
         rows.append(
             {
                 "run": run.label,
-                "suite": meta.get("suite"),
+                "suite": meta.suite,
                 "setting": run.setting(),
                 "models": models,
                 "hardware": run.hardware(),
-                "git commit": _short_commit(str(meta.get("git_commit", ""))),
-                "created": meta.get("created"),
+                "git commit": _short_commit(meta.git_commit),
+                "created": meta.created,
             }
         )
     return pd.DataFrame(rows)

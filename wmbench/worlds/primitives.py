@@ -377,28 +377,14 @@ Primitive = Room | Box | Sphere | Panel
 
 def primitive_from_spec(spec: dict) -> Primitive:
     """Rebuild a primitive from its :meth:`spec` dict."""
-    kind = spec["type"]
+    kind, name = spec["type"], spec.get("name", "")
     if kind == "room":
         return Room(spec["lo"], spec["hi"], spec["materials"])
     if kind == "box":
-        return Box(
-            spec["center"],
-            spec["half_size"],
-            spec["yaw_deg"],
-            spec["materials"],
-            spec.get("name", ""),
-        )
+        return Box(spec["center"], spec["half_size"], spec["yaw_deg"], spec["materials"], name)
     if kind == "sphere":
-        return Sphere(
-            spec["center"], spec["radius"], spec["material"], spec["inside"], spec.get("name", "")
-        )
+        return Sphere(spec["center"], spec["radius"], spec["material"], spec["inside"], name)
     if kind == "panel":
-        return Panel(
-            spec["center"],
-            spec["normal"],
-            spec["u_axis"],
-            spec["size"],
-            spec["material"],
-            spec.get("name", ""),
-        )
+        size, material = spec["size"], spec["material"]
+        return Panel(spec["center"], spec["normal"], spec["u_axis"], size, material, name)
     raise ValueError(f"unknown primitive type {kind!r}")

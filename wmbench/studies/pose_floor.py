@@ -23,9 +23,9 @@ from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.pipeline import annotate
 from pose_pipeline.result import Annotation, AnnotationFailure
 from pose_pipeline.scale import ExactDepth
-from wmbench.evaluators import camera_metrics
-from wmbench.core.types import Trajectory
 from wmbench.core.paths import cache_dir
+from wmbench.core.types import Trajectory
+from wmbench.evaluators import camera_metrics
 
 
 @dataclass(frozen=True)

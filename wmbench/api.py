@@ -1,0 +1,89 @@
+"""The programmatic API: run a suite on models and get a typed result (the role
+lm-evaluation-harness's ``simple_evaluate`` plays). The CLI, reference_model's harness,
+benchmarks and tests all call :func:`evaluate`.
+
+    from wmbench import api
+    result = api.evaluate("smoke", ["oracle", "static"], out="runs/x")
+    result.summary.models["oracle"].splits["all"].metrics["rot_err_deg/wmbench"].mean
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from wmbench.core.errors import InputError
+from wmbench.core.types import Suite
+from wmbench.data.suites import Overrides, load_suite
+from wmbench.harness.records import FAILED, RunRecord, Summary
+from wmbench.harness.runner import ModelChoice, RunConfig, run
+from wmbench.harness.store import RunStore
+
+__all__ = ["ModelChoice", "Overrides", "RunResult", "evaluate", "load_suite"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A finished (or resumed) run: its directory, record, summary and per-case table."""
+
+    out: Path
+    run: RunRecord
+    summary: Summary
+    results: pd.DataFrame
+
+    @property
+    def failed_cases(self) -> int:
+        if not len(self.results):
+            return 0
+        return int((self.results["status"] == FAILED).sum())
+
+
+def evaluate(
+    suite: str | Path | Suite,
+    models: Sequence[str | ModelChoice] | None = None,
+    *,
+    options: Mapping[str, Mapping[str, str]] | None = None,
+    selection: Overrides | None = None,
+    evaluators: Sequence[str] | None = None,
+    out: str | Path | None = None,
+    seed: int = 0,
+    save_videos: bool = True,
+    retry_failed: bool = False,
+) -> RunResult:
+    """Run ``models`` (default: the suite's) on ``suite`` (a name, a suite file or a loaded
+    :class:`Suite`, narrowed by ``selection``) and return the result.
+
+    ``options`` gives adapter options per model name (merged over the suite's own); models
+    named here, and ``evaluators`` given here, are required: an unavailable one is an error
+    rather than a skip. ``out`` (default ``runs/<suite>-<time>``) is resumed when it exists.
+    """
+    loaded = suite if isinstance(suite, Suite) else load_suite(str(suite), selection)
+    if evaluators is not None:
+        if not evaluators:
+            raise InputError("evaluate", "evaluators", "at least one evaluator name", "none")
+        loaded = replace(loaded, evaluators=tuple(evaluators))
+    choices = [ModelChoice(m) if isinstance(m, str) else m for m in models or loaded.models]
+    extra = options or {}
+    unknown = sorted(set(extra) - {choice.name for choice in choices})
+    if unknown:
+        raise InputError("options", unknown[0], "options for a model that runs")
+    choices = [replace(c, options={**c.options, **extra.get(c.name, {})}) for c in choices]
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    directory = Path(out) if out is not None else Path("runs") / f"{loaded.name}-{stamp}"
+    config = RunConfig(
+        suite=loaded,
+        models=tuple(choices),
+        out=directory,
+        seed=seed,
+        save_videos=save_videos,
+        retry_failed=retry_failed,
+        strict_models=models is not None,
+        strict_evaluators=evaluators is not None,
+    )
+    summary = run(config)
+    store = RunStore(directory)
+    return RunResult(directory, store.run(), summary, store.results())

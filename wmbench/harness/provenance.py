@@ -1,0 +1,73 @@
+"""What a result was computed from: the code (commit, packages), and content digests of a
+case's inputs, so a changed image, path or prompt invalidates the stored result."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+
+import numpy as np
+
+from wmbench.core.errors import InputError
+from wmbench.core.paths import REPO_ROOT
+from wmbench.core.types import Case
+
+RECORDED_PACKAGES = (
+    "wmbench", "numpy", "torch", "torchmetrics", "pycolmap", "opencv-python-headless",
+    "diffusers", "flash-linear-attention", "torchao", "lpips", "open_clip_torch", "pyiqa",
+)  # fmt: skip
+
+
+def git_commit() -> str:
+    """The repository's HEAD commit, ``+dirty`` when tracked files changed; ``unknown``
+    outside a git checkout."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        dirty = subprocess.run(
+            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {}
+    for package in RECORDED_PACKAGES:
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            continue
+    return versions
+
+
+def case_inputs(case: Case) -> dict[str, str]:
+    """sha256 digests (12 hex digits) of what a case's result depends on: the conditioning
+    image file, the camera path (poses and intrinsics), the prompt and, for synthetic cases,
+    the world spec; an InputError naming the image when it cannot be read."""
+    try:
+        image = case.image_path.read_bytes()
+    except OSError as error:
+        raise InputError(
+            case.image_path, "image_path", "a readable image file", str(error)
+        ) from error
+    path = case.trajectory
+    camera = np.concatenate([path.c2w.ravel(), path.intrinsics.ravel(), [path.fps]])
+    digests = {
+        "image": _digest(image),
+        "trajectory": _digest(np.ascontiguousarray(camera, dtype=np.float64).tobytes()),
+        "prompt": _digest(case.prompt.encode()),
+    }
+    if "world" in case.extras:
+        digests["world"] = _digest(json.dumps(case.extras["world"], sort_keys=True).encode())
+    return digests
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:12]
