@@ -29,12 +29,15 @@ class GenerationRequest:
 class Generation:
     """A model's answer: the video, the seconds each stage took, and anything worth recording
     (sampler settings, quantization, the code path that ran). ``depth`` is metric z-depth per
-    frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles)."""
+    frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles).
+    ``series`` holds per-frame arrays worth keeping (e.g. the error of the path a model's
+    control can express against the requested one)."""
 
     video: Video
     stage_seconds: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     depth: np.ndarray | None = None
+    series: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class ModelInfo:
     resolutions: tuple[tuple[int, int], ...] = ()  # empty: any resolution
     max_frames: int | None = None  # None: any length
     description: str = ""
+    control: str = ""  # how it is driven: camera-poses, actions, camera-presets, video-files, ...
+    native_resolution: tuple[int, int] | None = None  # (width, height) it generates at
+    native_fps: float | None = None  # frame rate of its own output
+    native_frames: str = ""  # its frame-count rule, e.g. "4n+1" or "1041"
 
 
 @runtime_checkable

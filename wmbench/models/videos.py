@@ -11,13 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from wmbench import __version__
-from wmbench.data_model import Video, fit_image
+from wmbench.data_model import Video
 from wmbench.errors import InputError
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options
+from wmbench.models.resample import fit_frames
 from wmbench.video_io import VIDEO_SUFFIXES, read_video
 
 
@@ -59,10 +58,6 @@ class VideosModel:
             raise InputError(
                 path, "frames", f"at least {request.num_frames} frames", f"{len(video)} frames"
             )
-        frames = video.frames[: request.num_frames]
-        width, height = request.resolution
-        resized = frames.shape[1:3] != (height, width)
-        if resized:
-            frames = np.stack([fit_image(frame, width, height) for frame in frames])
+        frames, resized = fit_frames(video.frames[: request.num_frames], *request.resolution)
         info = {"source": str(path), "source_fps": video.fps, "resized": resized}
         return Generation(video=Video(frames, request.fps), info=info)
