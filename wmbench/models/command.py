@@ -33,6 +33,8 @@ from wmbench.video_io import read_video
 class CommandModel:
     """A world model behind a command line."""
 
+    CONTROL = "command"
+
     def __init__(self, **options: Any) -> None:
         parsed = parse_options(
             "command",

@@ -23,6 +23,8 @@ from wmbench.video_io import VIDEO_SUFFIXES, read_video
 class VideosModel:
     """Pre-generated videos from a directory (the way third-party models are compared)."""
 
+    CONTROL = "video-files"
+
     def __init__(self, **options: Any) -> None:
         parsed = parse_options("videos", options, {"dir": (Path, REQUIRED), "name": (str, "")})
         self.directory: Path = parsed["dir"]

@@ -42,6 +42,8 @@ def world_of(case: Case) -> World:
 class OracleModel:
     """Renders the case's world exactly along the requested trajectory."""
 
+    CONTROL = "renderer"
+
     name = "oracle"
 
     def __init__(self, **options: Any) -> None:

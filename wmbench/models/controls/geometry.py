@@ -66,5 +66,4 @@ def sample_poses(c2w: np.ndarray, positions: np.ndarray) -> np.ndarray:
 def geodesic_deg(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Per-pose angle (degrees) of the rotation between the rotation blocks of ``a`` and ``b``."""
     relative = np.einsum("nji,njk->nik", a[:, :3, :3], b[:, :3, :3])
-    cosine = (np.trace(relative, axis1=1, axis2=2) - 1.0) / 2.0
-    return np.rad2deg(np.arccos(np.clip(cosine, -1.0, 1.0)))
+    return np.rad2deg(Rotation.from_matrix(relative).magnitude())  # precise near 0, unlike acos
