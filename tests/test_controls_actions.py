@@ -10,9 +10,8 @@ import numpy as np
 import pytest
 
 from tests.control_paths import FAMILIES, circle, dolly, pitch_tilt, yaw_turn
-from wmbench.models.controls import PathError
+from wmbench.models.controls import PathError, presets
 from wmbench.models.controls import action_models as actions
-from wmbench.models.controls import presets
 from wmbench.models.controls.actions import PathState, integrate
 from wmbench.models.controls.geometry import poses_from
 
@@ -26,7 +25,9 @@ def test_infinite_world_error_within_its_quantisation_bound(family):
     # the bound scales with the steps: half a turn step per rotation axis
     assert control.bound.rotation_deg == pytest.approx(control.details["turn_deg_per_frame"])
     entries = json.loads(control.files["actions.json"])
-    assert len(entries) == 161 and {e["move"] for e in entries} <= set(actions.INFWORLD_MOVES.values())
+    assert len(entries) == 161 and {e["move"] for e in entries} <= set(
+        actions.INFWORLD_MOVES.values()
+    )
 
 
 @pytest.mark.parametrize("family", ["yaw_turn", "pitch_tilt", "dolly", "strafe", "circle"])
@@ -38,7 +39,10 @@ def test_infinite_world_is_exact_on_constant_rate_paths(family):
 
 def test_infinite_world_action_names():
     turn = json.loads(actions.infinite_world(yaw_turn(11)).files["actions.json"])
-    assert {e["view"] for e in turn[:-1]} == {"turn right"} and turn[-1] == {"move": "no-op", "view": "no-op"}
+    assert {e["view"] for e in turn[:-1]} == {"turn right"} and turn[-1] == {
+        "move": "no-op",
+        "view": "no-op",
+    }
     tilt = json.loads(actions.infinite_world(pitch_tilt(11)).files["actions.json"])
     assert {e["view"] for e in tilt[:-1]} == {"turn up"}
     walk = json.loads(actions.infinite_world(dolly(11)).files["actions.json"])
@@ -49,14 +53,21 @@ def _mg3_port(keys, mouse):
     """Matrix-Game-3/utils/utils.py compute_next_pose_from_action + cam_utils get_extrinsics,
     written out plainly: poses from per-frame WASD (one-hot) and mouse (pitch, yaw) values."""
     pose, poses = np.zeros(5), [np.zeros(5)]
-    for (w, s, a, d), (mx, my) in zip(keys, mouse):
+    for (w, s, a, d), (mx, my) in zip(keys, mouse, strict=True):
         x, y, z, pitch, yaw = pose
         new_pitch, new_yaw = pitch + 15.0 * mx, yaw + 15.0 * my
         forward = 12.35 * ((w > 0.5) - (s > 0.5))
         right = 12.35 * ((d > 0.5) - (a > 0.5))
         rad = np.deg2rad((yaw + new_yaw) / 2)
-        pose = np.array([x + np.cos(rad) * forward - np.sin(rad) * right,
-                         y + np.sin(rad) * forward + np.cos(rad) * right, z, new_pitch, new_yaw])
+        pose = np.array(
+            [
+                x + np.cos(rad) * forward - np.sin(rad) * right,
+                y + np.sin(rad) * forward + np.cos(rad) * right,
+                z,
+                new_pitch,
+                new_yaw,
+            ]
+        )
         poses.append(pose)
     out = []
     r_init = np.array([[0, 0, 1], [1, 0, 0], [0, -1, 0]], dtype=float)
@@ -141,7 +152,8 @@ def test_path_state_reads_yaw_pitch_and_heading_steps():
 
 def test_gen3c_recovers_its_own_presets_and_reports_what_it_cannot_say():
     for trajectory, rotation in [("right", "no_rotation"), ("left", "center_facing"),
-                                 ("up", "trajectory_aligned"), ("clockwise", "center_facing")]:  # fmt: skip
+                                 ("up", "trajectory_aligned"),
+                                 ("clockwise", "center_facing")]:  # fmt: skip
         path = presets.preset_path(trajectory, rotation, 0.4, 121)
         control = presets.gen3c(path)
         assert control.details["trajectory"] == trajectory

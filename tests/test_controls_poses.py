@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from tests.control_paths import FAMILIES, intrinsics_for
-from wmbench.models.controls import PathError
-from wmbench.models.controls import poses
+from wmbench.models.controls import PathError, poses
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))

@@ -43,8 +43,11 @@ def doctor(name: str, options: dict[str, Any]) -> list[Check]:
         return [Check("available", True, model.info().name)]
     checks = static_checks(model)
     interpreter_ok = checks[0].ok and checks[1].ok
-    checks.append(_import_check(model) if interpreter_ok else
-                  Check("package import", False, "not checked: needs the interpreter and checkout"))
+    checks.append(
+        _import_check(model)
+        if interpreter_ok
+        else Check("package import", False, "not checked: needs the interpreter and checkout")
+    )
     checks.append(_dry_run(model, interpreter_ok))  # fmt: skip
     return checks
 

@@ -6,6 +6,7 @@ Shared by ``command`` and the published-baseline adapters, whose entry points sp
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -75,7 +76,5 @@ def run_program(
 
 def _kill_group(process: subprocess.Popen) -> None:
     """SIGKILL every process in ``process``'s group (it leads its own session)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

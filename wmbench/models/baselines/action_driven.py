@@ -108,7 +108,9 @@ class InfiniteWorld(BaselineModel):
         # outputs/infworld-ckpt{step}-step{NUM_SAMPLING_STEPS=30}-cfg{TEXT_CFG_SCALE=5.0}/, the
         # step read from a 'checkpoint-N.ckpt' name (0 for infinite_world_model.ckpt)
         name = f"0000_{request.case.prompt[:30].replace(' ', '_')}.mp4"
-        return Launch(args=[], cwd=root, output=root / "outputs/infworld-ckpt0-step30-cfg5.0" / name)
+        return Launch(
+            args=[], cwd=root, output=root / "outputs/infworld-ckpt0-step30-cfg5.0" / name
+        )
 
 
 class Yume(BaselineModel):
@@ -132,7 +134,8 @@ class Yume(BaselineModel):
         resolution=(960, 544),
         fps=16.0,
         frames="32n",
-        source="stdstu12/YUME@111c3fa scripts/inference/sample_image.sh, fastvideo/sample/sample.py",
+        source="stdstu12/YUME@111c3fa scripts/inference/sample_image.sh, "
+        "fastvideo/sample/sample.py",
     )
     OPTIONS = {"steps": (int, 50)}
 
@@ -167,10 +170,15 @@ def yume_scene(prompt: str) -> str:
     """The scene text for YUME's captions, cut so its output file name stays within 255 bytes
     (the name also holds the key and mouse sentences, at most 98 bytes, and 'case_..._NN_0.mp4')."""
     text = prompt.replace("/", " ").replace("\n", " ").strip()
-    room = FILENAME_BYTES - len("case_") - len("_000_0.mp4") - max(
-        len(k.encode()) + len(m.encode())
-        for k in actions.YUME_KEYS.values()
-        for m in actions.YUME_MOUSE.values()
+    room = (
+        FILENAME_BYTES
+        - len("case_")
+        - len("_000_0.mp4")
+        - max(
+            len(k.encode()) + len(m.encode())
+            for k in actions.YUME_KEYS.values()
+            for m in actions.YUME_MOUSE.values()
+        )
     )
     encoded = text.encode()[:room]
     if not encoded:

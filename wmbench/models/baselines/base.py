@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import os
 import shlex
-from abc import ABC, abstractmethod
 import tempfile
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar

@@ -8,8 +8,7 @@ import numpy as np
 
 from wmbench.models.base import GenerationRequest
 from wmbench.models.baselines.base import BaselineModel, EntryPoint, Launch
-from wmbench.models.controls import CompiledControl, NativeControl
-from wmbench.models.controls import presets
+from wmbench.models.controls import CompiledControl, NativeControl, presets
 from wmbench.models.controls.timeline import Timeline
 
 

@@ -9,8 +9,7 @@ import numpy as np
 
 from wmbench.models.base import GenerationRequest
 from wmbench.models.baselines.base import BaselineModel, EntryPoint, Launch
-from wmbench.models.controls import CompiledControl, NativeControl
-from wmbench.models.controls import poses
+from wmbench.models.controls import CompiledControl, NativeControl, poses
 from wmbench.models.controls.timeline import Timeline
 
 
@@ -32,7 +31,8 @@ class LingBotWorld(BaselineModel):
         resolution=poses.LINGBOT_INTRINSICS_SIZE,
         fps=16.0,
         frames="4n+1",
-        source="Robbyant/lingbot-world@6ca87d4 generate.py, wan/image2video.py, wan/utils/cam_utils.py",
+        source="Robbyant/lingbot-world@6ca87d4 generate.py, wan/image2video.py, "
+        "wan/utils/cam_utils.py",
     )  # fmt: skip
     OPTIONS = {"extra": (str, "")}
 
@@ -95,16 +95,17 @@ class HYWorldPlay(BaselineModel):
                 "--video_length", str(timeline.native_frames), "--seed", str(request.seed),
                 "--rewrite", "false", "--sr", "false", "--pose", str(folder / "control/pose.json"),
                 "--output_path", str(out), "--model_path", str(self.weights),
-                "--action_ckpt", str(self.action_ckpt()), "--few_step", str(self.options["steps"] <= 4).lower(),
+                "--action_ckpt", str(self.action_ckpt()),
+                "--few_step", str(self.options["steps"] <= 4).lower(),
                 "--num_inference_steps", str(self.options["steps"]), "--model_type", "ar",
                 "--width", str(width), "--height", str(height)]  # fmt: skip
         return Launch(args=args, cwd=self.repo, output=out / "gen.mp4")
 
     def action_ckpt(self) -> Path:
+        """The action checkpoint (default: download_models.py's layout beside the base model)."""
         given = self.options["action_ckpt"]
-        return given if given != Path() else (
-            self.weights.parent / "HY-WorldPlay/ar_distilled_action_model/diffusion_pytorch_model.safetensors"
-        )  # fmt: skip
+        default = "HY-WorldPlay/ar_distilled_action_model/diffusion_pytorch_model.safetensors"
+        return given if given != Path() else self.weights.parent / default
 
     def weight_paths(self) -> list[Path]:
         return [*super().weight_paths(), self.action_ckpt()]

@@ -108,7 +108,10 @@ def infinite_world(c2w: np.ndarray) -> NativeControl:
     views = ternary(INFWORLD_VIEWS, (YAW, PITCH), (turn, turn))
     moves = ternary(INFWORLD_MOVES, (FORWARD, RIGHT), (step, step))
     lengths = np.ones(len(state.increments), dtype=int)
-    view, move = quantise(state.increments, lengths, views), quantise(state.increments, lengths, moves)
+    view, move = (
+        quantise(state.increments, lengths, views),
+        quantise(state.increments, lengths, moves),
+    )
     effects = np.zeros_like(state.increments)
     apply(view, lengths, views, effects)
     apply(move, lengths, moves, effects)
@@ -151,19 +154,27 @@ def per_frame_bound(state: PathState, effects: np.ndarray, turn: float, step: fl
 # (speed x 100, turn of the travel direction, turn of the view; per frame, fps=30 as there).
 YUME_SEGMENT = 32
 YUME_KEYS = {
-    (1, 0): "Person moves forward (W).", (0, -1): "Person moves left (A).",
-    (-1, 0): "Person moves backward (S).", (0, 1): "Person moves right (D).",
-    (1, -1): "Person moves forward and left (W+A).", (1, 1): "Person moves forward and right (W+D).",
-    (-1, 1): "Person moves backward and right (S+D).", (-1, -1): "Person moves backward and left (S+A).",
+    (1, 0): "Person moves forward (W).",
+    (0, -1): "Person moves left (A).",
+    (-1, 0): "Person moves backward (S).",
+    (0, 1): "Person moves right (D).",
+    (1, -1): "Person moves forward and left (W+A).",
+    (1, 1): "Person moves forward and right (W+D).",
+    (-1, 1): "Person moves backward and right (S+D).",
+    (-1, -1): "Person moves backward and left (S+A).",
     (0, 0): "Person stands still (·).",
-}  # fmt: skip
+}
 YUME_MOUSE = {
-    (1, 0): "Camera turns right (→).", (-1, 0): "Camera turns left (←).",
-    (0, 1): "Camera tilts up (↑).", (0, -1): "Camera tilts down (↓).",
-    (1, 1): "Camera tilts up and turns right (↑→).", (-1, 1): "Camera tilts up and turns left (↑←).",
-    (1, -1): "Camera tilts down and turns right (↓→).", (-1, -1): "Camera tilts down and turns left (↓←).",
+    (1, 0): "Camera turns right (→).",
+    (-1, 0): "Camera turns left (←).",
+    (0, 1): "Camera tilts up (↑).",
+    (0, -1): "Camera tilts down (↓).",
+    (1, 1): "Camera tilts up and turns right (↑→).",
+    (-1, 1): "Camera tilts up and turns left (↑←).",
+    (1, -1): "Camera tilts down and turns right (↓→).",
+    (-1, -1): "Camera tilts down and turns left (↓←).",
     (0, 0): "Camera remains still (·).",
-}  # fmt: skip
+}
 
 
 def yume_frames(minimum: int) -> int:

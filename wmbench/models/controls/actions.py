@@ -15,8 +15,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wmbench.models.controls.geometry import poses_from, relative_to_first, rotation_y
-from wmbench.models.controls.geometry import yaw_pitch_roll
+from wmbench.models.controls.geometry import (
+    poses_from,
+    relative_to_first,
+    rotation_y,
+    yaw_pitch_roll,
+)
 
 YAW, PITCH, FORWARD, RIGHT = range(4)
 
@@ -77,7 +81,8 @@ def integrate(increments: np.ndarray, origin: np.ndarray) -> np.ndarray:
 def period_targets(increments: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Per-period sums (K, 4) of per-frame increments, periods of ``lengths`` frames each."""
     edges = np.concatenate([[0], np.cumsum(lengths)])
-    return np.stack([increments[a:b].sum(axis=0) for a, b in zip(edges[:-1], edges[1:])])
+    spans = zip(edges[:-1], edges[1:], strict=True)
+    return np.stack([increments[a:b].sum(axis=0) for a, b in spans])
 
 
 def quantise(targets: np.ndarray, lengths: np.ndarray, alphabet: Alphabet) -> np.ndarray:

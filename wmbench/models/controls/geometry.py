@@ -50,7 +50,7 @@ def poses_from(yaw: np.ndarray, pitch: np.ndarray, positions: np.ndarray) -> np.
 
 def sample_poses(c2w: np.ndarray, positions: np.ndarray) -> np.ndarray:
     """Poses at fractional indices ``positions`` of ``c2w``: rotations by slerp, centres
-    linearly; indices past either end take the end pose."""
+    linearly; whole indices give the pose itself and indices past either end the end pose."""
     indices = np.arange(len(c2w), dtype=np.float64)
     clipped = np.clip(np.asarray(positions, dtype=np.float64), 0.0, indices[-1])
     out = np.tile(np.eye(4), (len(clipped), 1, 1))
@@ -60,6 +60,8 @@ def sample_poses(c2w: np.ndarray, positions: np.ndarray) -> np.ndarray:
     out[:, :3, :3] = Slerp(indices, Rotation.from_matrix(c2w[:, :3, :3]))(clipped).as_matrix()
     for axis in range(3):
         out[:, axis, 3] = np.interp(clipped, indices, c2w[:, axis, 3])
+    whole = clipped == np.rint(clipped)  # at a given pose: that pose, bit for bit
+    out[whole] = c2w[np.rint(clipped[whole]).astype(int)]
     return out
 
 

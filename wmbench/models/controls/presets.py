@@ -48,7 +48,7 @@ def preset_path(trajectory: str, rotation: str, distance: float, frames: int) ->
         positions[:, 1] = distance * np.sin(theta) * CENTER_DEPTH
     targets = {"center_facing": look_at + 0 * positions, "no_rotation": look_at + positions,
                "trajectory_aligned": look_at + 2 * positions}[rotation]  # fmt: skip
-    w2c = np.array([_look_at(position, target) for position, target in zip(positions, targets)])
+    w2c = np.array([_look_at(p, t) for p, t in zip(positions, targets, strict=True)])
     return relative_to_first(np.linalg.inv(w2c))
 
 
