@@ -11,6 +11,7 @@ from wmbench.models.base import GenerationRequest
 from wmbench.models.baselines.base import BaselineModel, EntryPoint, Launch
 from wmbench.models.controls import CompiledControl, NativeControl, poses
 from wmbench.models.controls.timeline import Timeline
+from wmbench.models.options import to_bool
 
 
 class LingBotWorld(BaselineModel):
@@ -76,7 +77,7 @@ class HYWorldPlay(BaselineModel):
         frames="4n+1 with (n+1) % 4 == 0",
         source="Tencent-Hunyuan/HY-WorldPlay@da2d0c2 run.sh, hyvideo/generate.py",
     )
-    OPTIONS = {"action_ckpt": (Path, Path()), "steps": (int, 4)}
+    OPTIONS = {"action_ckpt": (Path, Path()), "steps": (int, 4), "few_step": (to_bool, True)}
 
     def frame_rule(self, minimum: int) -> int:
         return poses.hy_worldplay_frames(minimum)
@@ -96,7 +97,7 @@ class HYWorldPlay(BaselineModel):
                 "--rewrite", "false", "--sr", "false", "--pose", str(folder / "control/pose.json"),
                 "--output_path", str(out), "--model_path", str(self.weights),
                 "--action_ckpt", str(self.action_ckpt()),
-                "--few_step", str(self.options["steps"] <= 4).lower(),
+                "--few_step", str(self.options["few_step"]).lower(),
                 "--num_inference_steps", str(self.options["steps"]), "--model_type", "ar",
                 "--width", str(width), "--height", str(height)]  # fmt: skip
         return Launch(args=args, cwd=self.repo, output=out / "gen.mp4")
