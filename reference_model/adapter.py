@@ -64,6 +64,8 @@ class SanaWMAdapter:
     (auto|cpu|cuda[:n]), ``dtype`` (auto|float32|bfloat16|float16; auto: bf16 on CUDA),
     ``quant`` (none|nvfp4-weight|nvfp4)."""
 
+    CONTROL = "camera-poses"
+
     def __init__(self, **options: Any) -> None:
         parsed = parse_options(
             NAME,

@@ -78,6 +78,11 @@ def _parser() -> argparse.ArgumentParser:
     listing.add_argument("what", nargs="?", choices=["suites", "models", "evaluators"])
     listing.set_defaults(handler=_list)
 
+    doctor = verbs.add_parser("doctor", help="check that a model can run here, line by line")
+    doctor.add_argument("model", help="model name, as `list models` shows it")
+    doctor.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE")
+    doctor.set_defaults(handler=_doctor)
+
     show = verbs.add_parser("show", help="print a run's leaderboard")
     show.add_argument("run", type=Path, help="run directory")
     show.set_defaults(handler=_show)
@@ -186,8 +191,33 @@ def _list(args: argparse.Namespace) -> int:
         if args.what in (None, what):
             print(f"{what}:")
             for name in names:
-                print(f"  {name}")
+                control = _control(name) if what == "models" else ""
+                print(f"  {name:<16} {control}".rstrip())
     return 0
+
+
+def _control(name: str) -> str:
+    """A model's control type, as its adapter class declares it (CONTROL)."""
+    from wmbench.models import MODELS
+
+    try:
+        return getattr(MODELS.get(name), "CONTROL", "")
+    except ImportError:
+        return ""
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from wmbench.models.doctor import doctor
+
+    options = {}
+    for pair in args.option:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError("--option", pair, "KEY=VALUE")
+        options[key] = value
+    checks = doctor(args.model, options)
+    print("\n".join(check.line() for check in checks))
+    return 0 if all(check.ok for check in checks) else 1
 
 
 def _show(args: argparse.Namespace) -> int:

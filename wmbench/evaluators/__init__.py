@@ -8,6 +8,7 @@ EVALUATORS = Registry(
     "wmbench.evaluators",
     {
         "throughput": "wmbench.evaluators.throughput:Throughput",
+        "control": "wmbench.evaluators.control:ControlFidelity",
         "camera": "wmbench.evaluators.camera:CameraEvaluator",
         "flicker": "wmbench.evaluators.flicker:Flicker",
         "flow_consistency": "wmbench.evaluators.flow:FlowConsistency",

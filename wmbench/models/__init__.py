@@ -13,6 +13,12 @@ MODELS = Registry(
         "oracle": "wmbench.models.oracle:OracleModel",
         "perturbed": "wmbench.models.oracle:PerturbedOracleModel",
         "sana-wm": "reference_model.adapter:SanaWMAdapter",
+        "lingbot-world": "wmbench.models.baselines.pose_driven:LingBotWorld",
+        "hy-worldplay": "wmbench.models.baselines.pose_driven:HYWorldPlay",
+        "matrix-game-3": "wmbench.models.baselines.action_driven:MatrixGame3",
+        "infinite-world": "wmbench.models.baselines.action_driven:InfiniteWorld",
+        "yume": "wmbench.models.baselines.action_driven:Yume",
+        "gen3c": "wmbench.models.baselines.gen3c:Gen3C",
     },
 )
 

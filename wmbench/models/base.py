@@ -30,8 +30,8 @@ class Generation:
     """A model's answer: the video, the seconds each stage took, and anything worth recording
     (sampler settings, quantization, the code path that ran). ``depth`` is metric z-depth per
     frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles).
-    ``series`` holds what the model measured of itself over time (e.g. its recurrent state per
-    chunk); the run stores them as ``model/<name>``."""
+    ``series`` holds what the model measured of itself over time (its recurrent state per chunk,
+    the error of the path its control can express); the run stores them as ``model/<name>``."""
 
     video: Video
     stage_seconds: dict[str, float] = field(default_factory=dict)
@@ -50,6 +50,10 @@ class ModelInfo:
     resolutions: tuple[tuple[int, int], ...] = ()  # empty: any resolution
     max_frames: int | None = None  # None: any length
     description: str = ""
+    control: str = ""  # how it is driven: camera-poses, actions, camera-presets, video-files, ...
+    native_resolution: tuple[int, int] | None = None  # (width, height) it generates at
+    native_fps: float | None = None  # frame rate of its own output
+    native_frames: str = ""  # its frame-count rule, e.g. "4n+1" or "1041"
 
 
 @runtime_checkable

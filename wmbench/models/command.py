@@ -15,9 +15,7 @@ It must exit 0 and leave at least N frames at OUT. Anything it prints is kept wh
 from __future__ import annotations
 
 import shlex
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +27,13 @@ from wmbench.core.errors import InputError
 from wmbench.data.video_io import read_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options
-
-OUTPUT_TAIL_CHARS = 2000
+from wmbench.models.process import run_program
 
 
 class CommandModel:
     """A world model behind a command line."""
+
+    CONTROL = "command"
 
     def __init__(self, **options: Any) -> None:
         parsed = parse_options(
@@ -81,21 +80,7 @@ class CommandModel:
                 "--seed", str(request.seed),
                 "--out", str(out),
             ]  # fmt: skip
-            start = time.perf_counter()
-            try:
-                completed = subprocess.run(
-                    argv, capture_output=True, text=True, timeout=self.timeout, check=False
-                )
-            except (OSError, subprocess.TimeoutExpired) as error:
-                raise InputError(
-                    self.argv[0], "cmd", "a program that runs and exits", str(error)
-                ) from error
-            seconds = time.perf_counter() - start
-            if completed.returncode != 0:
-                tail = (completed.stdout + completed.stderr)[-OUTPUT_TAIL_CHARS:]
-                raise InputError(
-                    self.argv[0], "exit status", "0", f"{completed.returncode}; output:\n{tail}"
-                )
+            finished = run_program(argv, self.argv[0], self.timeout)
             video = read_video(out, fps=request.fps)
         if len(video) < request.num_frames or video.size != (width, height):
             raise InputError(
@@ -105,4 +90,4 @@ class CommandModel:
                 f"{len(video)} frames of {video.size[0]}x{video.size[1]}",
             )
         video.frames = video.frames[: request.num_frames]
-        return Generation(video=video, stage_seconds={"command": seconds})
+        return Generation(video=video, stage_seconds={"command": finished.seconds})

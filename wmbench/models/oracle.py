@@ -21,6 +21,8 @@ from wmbench.worlds.perturb import MODES, perturb_trajectory
 class OracleModel:
     """Renders the case's world exactly along the requested trajectory."""
 
+    CONTROL = "renderer"
+
     name = "oracle"
 
     def __init__(self, **options: Any) -> None:

@@ -15,6 +15,8 @@ from wmbench.models.options import parse_options
 class StaticModel:
     """Returns the conditioning image for every frame: no camera motion, no world."""
 
+    CONTROL = "none"
+
     def __init__(self, **options: Any) -> None:
         parse_options("static", options, {})
 

@@ -11,18 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from wmbench import __version__
 from wmbench.core.errors import InputError
-from wmbench.core.types import Video, fit_image
+from wmbench.core.types import Video
 from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options
+from wmbench.models.resample import fit_frames
 
 
 class VideosModel:
     """Pre-generated videos from a directory (the way third-party models are compared)."""
+
+    CONTROL = "video-files"
 
     def __init__(self, **options: Any) -> None:
         parsed = parse_options("videos", options, {"dir": (Path, REQUIRED), "name": (str, "")})
@@ -59,10 +60,6 @@ class VideosModel:
             raise InputError(
                 path, "frames", f"at least {request.num_frames} frames", f"{len(video)} frames"
             )
-        frames = video.frames[: request.num_frames]
-        width, height = request.resolution
-        resized = frames.shape[1:3] != (height, width)
-        if resized:
-            frames = np.stack([fit_image(frame, width, height) for frame in frames])
+        frames, resized = fit_frames(video.frames[: request.num_frames], *request.resolution)
         info = {"source": str(path), "source_fps": video.fps, "resized": resized}
         return Generation(video=Video(frames, request.fps), info=info)

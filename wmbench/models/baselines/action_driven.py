@@ -1,0 +1,186 @@
+"""Matrix-Game 3.0, Infinite-World and YUME: keyboard and mouse actions in."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from wmbench.core.errors import InputError
+from wmbench.models.base import GenerationRequest
+from wmbench.models.baselines.base import BaselineModel, EntryPoint, Launch
+from wmbench.models.controls import CompiledControl, NativeControl
+from wmbench.models.controls import action_models as actions
+from wmbench.models.controls.timeline import Timeline
+
+FILENAME_BYTES = 255
+
+
+class MatrixGame3(BaselineModel):
+    """Matrix-Game 3.0 (distilled 5B), README "Inference" with ``--interactive``:
+    ``generate.py --size 704*1280 --ckpt_dir DIR --image IMG --prompt P --num_iterations N
+    --num_inference_steps 3 --seed S --output_dir DIR --save_name NAME --interactive``, the
+    actions answered on standard input; the video is DIR/NAME.mp4 at 24 fps (its frames carry
+    the pipeline's own key / mouse overlay, utils/visualize.py process_video). Weights:
+    huggingface Skywork/Matrix-Game-3.0."""
+
+    NAME = "matrix-game-3"
+    CONTROL = "actions"
+    ENTRY = EntryPoint(
+        script="generate.py",
+        package="wan",
+        weights=("base_distilled_model",),
+        weights_default="Matrix-Game-3.0",
+        resolution=(1280, 704),
+        fps=24.0,
+        frames="57+40(n-1)",
+        source="SkyworkAI/Matrix-Game@20e033e Matrix-Game-3/generate.py, "
+        "pipeline/inference_interactive_pipeline.py, utils/utils.py",
+    )
+    OPTIONS = {"steps": (int, 3), "extra": (str, "")}
+
+    def frame_rule(self, minimum: int) -> int:
+        return actions.matrix_game_3_frames(minimum)
+
+    def native_control(self, c2w: np.ndarray, intrinsics: np.ndarray, prompt: str) -> NativeControl:
+        return actions.matrix_game_3(c2w)
+
+    def launch(
+        self, folder: Path, image: Path, request: GenerationRequest,
+        compiled: CompiledControl, timeline: Timeline,
+    ) -> Launch:  # fmt: skip
+        iterations = compiled.native.details["iterations"]
+        args = ["--size", "704*1280", "--ckpt_dir", str(self.weights), "--image", str(image),
+                "--prompt", request.case.prompt, "--num_iterations", str(iterations),
+                "--num_inference_steps", str(self.options["steps"]), "--seed", str(request.seed),
+                "--output_dir", str(folder / "out"), "--save_name", "case", "--interactive",
+                *self.options["extra"].split()]  # fmt: skip
+        return Launch(args=args, cwd=self.repo, output=folder / "out" / "case.mp4")
+
+
+class InfiniteWorld(BaselineModel):
+    """Infinite-World (1.3B), infer_local.sh: ``python scripts/infworld_inference.py`` with no
+    arguments; it reads prompts/demo.yaml ([prompt, image, action JSON] rows) and
+    configs/infworld_config.yaml under its project root (the script's grandparent folder) and
+    writes outputs/<run>/0000_<prompt[:30]>.mp4 at 30 fps, 1041 frames. The adapter stages a
+    project root per case: links to the checkout's infworld/, configs/, checkpoints/ and the
+    script, plus its own prompts/demo.yaml. Weights: huggingface MeiGen-AI/Infinite-World under
+    checkpoints/ (README table)."""
+
+    NAME = "infinite-world"
+    CONTROL = "actions"
+    ENTRY = EntryPoint(
+        script="scripts/infworld_inference.py",
+        package="infworld",
+        weights=("infinite_world_model.ckpt", "models/Wan2.1_VAE.pth",
+                 "models/models_t5_umt5-xxl-enc-bf16.pth", "models/google/umt5-xxl"),
+        weights_default="checkpoints",
+        resolution=(896, 448),  # bucket ASPECT_RATIO_627_F64 nearest 16:9
+        fps=30.0,
+        frames="1041",
+        source="MeiGen-AI/Infinite-World@272478e scripts/infworld_inference.py, infer_local.sh",
+    )  # fmt: skip
+
+    def frame_rule(self, minimum: int) -> int:
+        return actions.infinite_world_frames(minimum)
+
+    def native_control(self, c2w: np.ndarray, intrinsics: np.ndarray, prompt: str) -> NativeControl:
+        return actions.infinite_world(c2w)
+
+    def script_path(self, folder: Path) -> Path:
+        return folder / "root" / self.ENTRY.script
+
+    def launch(
+        self, folder: Path, image: Path, request: GenerationRequest,
+        compiled: CompiledControl, timeline: Timeline,
+    ) -> Launch:  # fmt: skip
+        root = folder / "root"
+        (root / "scripts").mkdir(parents=True)
+        (root / "prompts").mkdir()
+        for name in ("infworld", "configs"):
+            os.symlink((self.repo / name).resolve(), root / name)
+        os.symlink(self.weights.resolve(), root / "checkpoints")
+        os.symlink((self.repo / self.ENTRY.script).resolve(), root / self.ENTRY.script)
+        rows = [[request.case.prompt, str(image), str(folder / "control/actions.json")]]
+        (root / "prompts/demo.yaml").write_text(json.dumps({"prompts": rows}))  # JSON is YAML
+        # outputs/infworld-ckpt{step}-step{NUM_SAMPLING_STEPS=30}-cfg{TEXT_CFG_SCALE=5.0}/, the
+        # step read from a 'checkpoint-N.ckpt' name (0 for infinite_world_model.ckpt)
+        name = f"0000_{request.case.prompt[:30].replace(' ', '_')}.mp4"
+        return Launch(
+            args=[], cwd=root, output=root / "outputs/infworld-ckpt0-step30-cfg5.0" / name
+        )
+
+
+class Yume(BaselineModel):
+    """YUME (Yume-I2V-540P), scripts/inference/sample_image.sh:
+    ``fastvideo/sample/sample.py --seed S --gradient_checkpointing --train_batch_size=1
+    --max_sample_steps=600000 --mixed_precision=bf16 --allow_tf32 --video_output_dir=DIR
+    --jpg_dir=DIR --caption_path=caption.txt --test_data_dir=./val --num_euler_timesteps 50
+    --rand_num_img 0.6 --t5_cpu`` (launcher ``torchrun --nproc_per_node 1``); weights at
+    ./Yume-I2V-540P under the checkout (sample.py's ckpt_dir). The video of the last segment,
+    DIR/<image>_<first caption up to "Actual distance moved:">_<k>_0.mp4, holds all segments at
+    16 fps; since that caption names the file, the scene text is cut to keep the name within
+    255 bytes (and '/' becomes ' '), and the run records it."""
+
+    NAME = "yume"
+    CONTROL = "actions"
+    ENTRY = EntryPoint(
+        script="fastvideo/sample/sample.py",
+        package="fastvideo",
+        weights=(".",),
+        weights_default="Yume-I2V-540P",
+        resolution=(960, 544),
+        fps=16.0,
+        frames="32n",
+        source="stdstu12/YUME@111c3fa scripts/inference/sample_image.sh, "
+        "fastvideo/sample/sample.py",
+    )
+    OPTIONS = {"steps": (int, 50)}
+
+    def frame_rule(self, minimum: int) -> int:
+        return actions.yume_frames(minimum)
+
+    def native_control(self, c2w: np.ndarray, intrinsics: np.ndarray, prompt: str) -> NativeControl:
+        return actions.yume(c2w, yume_scene(prompt))
+
+    def launch(
+        self, folder: Path, image: Path, request: GenerationRequest,
+        compiled: CompiledControl, timeline: Timeline,
+    ) -> Launch:  # fmt: skip
+        images = folder / "jpg"
+        images.mkdir()
+        image.rename(images / "case.png")
+        out = folder / "out"
+        out.mkdir()
+        first = compiled.native.files["caption.txt"].decode().split("\n", 1)[0]
+        label = first[: first.find("Actual distance moved:")].strip()
+        segments = compiled.native.details["segments"]
+        args = ["--seed", str(request.seed), "--gradient_checkpointing", "--train_batch_size=1",
+                "--max_sample_steps=600000", "--mixed_precision=bf16", "--allow_tf32",
+                f"--video_output_dir={out}", f"--jpg_dir={images}/",
+                f"--caption_path={folder / 'control/caption.txt'}", "--test_data_dir=./val",
+                "--num_euler_timesteps", str(self.options["steps"]), "--rand_num_img", "0.6",
+                "--t5_cpu"]  # fmt: skip
+        return Launch(args=args, cwd=self.repo, output=out / f"case_{label}_{segments - 1}_0.mp4")
+
+
+def yume_scene(prompt: str) -> str:
+    """The scene text for YUME's captions, cut so its output file name stays within 255 bytes
+    (the name also holds the key and mouse sentences, at most 98 bytes, and 'case_..._NN_0.mp4')."""
+    text = prompt.replace("/", " ").replace("\n", " ").strip()
+    room = (
+        FILENAME_BYTES
+        - len("case_")
+        - len("_000_0.mp4")
+        - max(
+            len(k.encode()) + len(m.encode())
+            for k in actions.YUME_KEYS.values()
+            for m in actions.YUME_MOUSE.values()
+        )
+    )
+    encoded = text.encode()[:room]
+    if not encoded:
+        raise InputError("yume", "prompt", "a non-empty scene description", repr(prompt))
+    return encoded.decode(errors="ignore")

@@ -1,0 +1,93 @@
+"""Compiling a camera path into GEN3C's camera presets (one preset for the whole video).
+
+GEN3C's single-image entry point (nv-tlabs/GEN3C @ db2ffe1, cosmos_predict1/diffusion/inference/
+gen3c_single_image.py with camera_utils.py generate_camera_trajectory) takes no path, only
+``--trajectory`` (left right up down zoom_in zoom_out clockwise counterclockwise),
+``--camera_rotation`` (center_facing no_rotation trajectory_aligned) and ``--movement_distance``,
+with a look-at centre 1 unit ahead (center_depth=1.0). The compiler ports those trajectories and
+picks the preset and distance whose path lies nearest the request by CamMC (mean Frobenius norm
+of the 3x4 camera-to-world difference, SANA-WM-Bench's definition).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+
+from wmbench.models.controls.geometry import relative_to_first
+from wmbench.models.controls.record import NativeControl
+
+LINES = {"left": (0, -1), "right": (0, 1), "up": (1, -1), "down": (1, 1),
+         "zoom_in": (2, 1), "zoom_out": (2, -1)}  # fmt: skip  # axis, sign (camera_utils.py)
+SPIRALS = ("clockwise", "counterclockwise")
+ROTATIONS = ("center_facing", "no_rotation", "trajectory_aligned")
+CENTER_DEPTH = 1.0
+
+
+def gen3c_frames(minimum: int) -> int:
+    """121, 241, 361, ... (N * 120 + 1) frames covering ``minimum``."""
+    return 120 * max(1, math.ceil((minimum - 1) / 120)) + 1
+
+
+def preset_path(trajectory: str, rotation: str, distance: float, frames: int) -> np.ndarray:
+    """Camera-to-world poses (frames,4,4) relative to the first, as camera_utils.py builds the
+    world-to-camera matrices (look_at_matrix keeps its translation as minus the position)."""
+    look_at = np.array([0.0, 0.0, CENTER_DEPTH])
+    steps = np.arange(frames, dtype=np.float64)
+    positions = np.zeros((frames, 3))
+    if trajectory in LINES:
+        axis, sign = LINES[trajectory]
+        positions[:, axis] = steps * distance * CENTER_DEPTH / frames * sign
+    else:
+        theta = 2 * math.pi * steps / (frames - 1)
+        sign = 1 if trajectory == "clockwise" else -1
+        positions[:, 0] = distance * (np.cos(theta) - 1) * sign * CENTER_DEPTH
+        positions[:, 1] = distance * np.sin(theta) * CENTER_DEPTH
+    targets = {"center_facing": look_at + 0 * positions, "no_rotation": look_at + positions,
+               "trajectory_aligned": look_at + 2 * positions}[rotation]  # fmt: skip
+    w2c = np.array([_look_at(p, t) for p, t in zip(positions, targets, strict=True)])
+    return relative_to_first(np.linalg.inv(w2c))
+
+
+def _look_at(position: np.ndarray, target: np.ndarray) -> np.ndarray:
+    forward = (target - position) / np.linalg.norm(target - position)
+    right = np.cross([0.0, 1.0, 0.0], forward)
+    right /= np.linalg.norm(right)
+    matrix = np.eye(4)
+    matrix[:3, :3] = np.stack([right, np.cross(forward, right), forward])
+    matrix[:3, 3] = -position
+    return matrix
+
+
+def cam_mc(a: np.ndarray, b: np.ndarray) -> float:
+    """Mean Frobenius norm of the 3x4 difference of camera-to-world poses."""
+    return float(np.linalg.norm((a - b)[:, :3, :], axis=(1, 2)).mean())
+
+
+def gen3c(c2w: np.ndarray) -> NativeControl:
+    """The preset arguments for poses (N,4,4), N = 120 k + 1, nearest the request."""
+    requested = relative_to_first(c2w)
+    reach = 2.0 * float(np.linalg.norm(requested[:, :3, 3], axis=1).max()) / CENTER_DEPTH + 1e-6
+    best = None
+    for trajectory, rotation in itertools.product([*LINES, *SPIRALS], ROTATIONS):
+        fit = minimize_scalar(
+            lambda d, t=trajectory, r=rotation: cam_mc(preset_path(t, r, d, len(c2w)), requested),
+            bounds=(0.0, reach),
+            method="bounded",
+        )
+        distance = float(f"{fit.x:.6g}")  # what the command line carries
+        score = cam_mc(preset_path(trajectory, rotation, distance, len(c2w)), requested)
+        if best is None or score < best[0]:
+            best = (score, trajectory, rotation, distance)
+    _, trajectory, rotation, distance = best
+    return NativeControl(
+        files={},
+        expressed=c2w[0] @ preset_path(trajectory, rotation, distance, len(c2w)),
+        args=("--trajectory", trajectory, "--camera_rotation", rotation,
+              "--movement_distance", repr(distance)),
+        details={"trajectory": trajectory, "camera_rotation": rotation,
+                 "movement_distance": distance, "cam_mc": best[0]},
+    )  # fmt: skip
