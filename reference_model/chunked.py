@@ -18,12 +18,12 @@ sana_wm_stage1_sekai_chunk_causal_cp2_fsdp2.yaml``: chunk_size 3, ``first_chunk_
   and the frames after it only inside its chunk.
 
 Everything else (adaLN, cross-attention, the spatial convolutions, embedders) is frame-local.
-The temporal mixing is delegated to a ``Mixer``: :class:`reference_model.naive_causal.NaiveMixer`
-runs one pass over the whole sequence with masks, :class:`reference_model.stream_cache.StreamCache`
-one chunk against caches of the chunks before it. Softmax attention runs in the model's dtype (diffusers
-casts fp32 to bf16 for FlashAttention; in fp32 the two paths are compared at 1e-5), the camera
-branch with scale ``head_dim ** -0.5`` as Sana's chunk-causal code has it (diffusers' bidirectional
-camera branch pads head_dim 112 to 128 and keeps SDPA's default scale of the padded width).
+The temporal mixing is delegated to a ``Mixer``: ``naive_causal.NaiveMixer`` runs one pass over
+the whole sequence with masks, ``stream_cache.StreamCache`` one chunk against caches of the chunks
+before it. Softmax attention runs in the model's dtype (diffusers casts fp32 to bf16 for
+FlashAttention; in fp32 the two paths are compared at 1e-5), the camera branch with scale
+``head_dim ** -0.5`` as Sana's chunk-causal code has it (diffusers' bidirectional camera branch
+pads head_dim 112 to 128 and keeps SDPA's default scale of the padded width).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ Bounds = list[tuple[int, int]]
 def chunk_bounds(frames: int, chunk: int) -> Bounds:
     """Sana's ``first_chunk_plus_one`` split of ``frames`` latent frames: the first chunk holds
     ``chunk + 1`` (the conditioning frame and one chunk), then ``chunk`` each; a shorter remainder
-    joins the last chunk (``normalize_chunk_index`` in NVlabs/Sana ``diffusion/utils/chunk_utils``)."""
+    joins the last chunk (``normalize_chunk_index`` of NVlabs/Sana ``diffusion/utils``)."""
     if chunk < 1:
         raise ValueError(f"chunk size must be at least 1, got {chunk}")
     if frames <= chunk + 1:
@@ -58,7 +58,7 @@ def chunk_bounds(frames: int, chunk: int) -> Bounds:
     starts = [0, *range(chunk + 1, frames, chunk)]
     if len(starts) > 1 and frames - starts[-1] < chunk:
         starts.pop()
-    return list(zip(starts, [*starts[1:], frames]))
+    return list(zip(starts, [*starts[1:], frames], strict=True))
 
 
 class Mixer(Protocol):
@@ -123,7 +123,7 @@ def forward(
     if model.config.ffn_type != "GLUMBConvTemp" or model.patch_size[0] != 1:
         raise ValueError("chunk-causal inference needs the GLUMBConvTemp FFN and patch_size[0] 1")
     dtype = model.dtype
-    thw = tuple(n // p for n, p in zip(latents.shape[2:], model.patch_size))
+    thw = tuple(n // p for n, p in zip(latents.shape[2:], model.patch_size, strict=True))
     frames, height, width = thw
     x = model.x_embedder(latents.to(dtype))
     spatial = height * width
@@ -158,7 +158,9 @@ def forward(
     return model.unpatchify(x, *thw)
 
 
-def _modulate(x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor, frames: int) -> torch.Tensor:
+def _modulate(
+    x: torch.Tensor, shift: torch.Tensor, scale: torch.Tensor, frames: int
+) -> torch.Tensor:
     batch, _, channels = x.shape
     return (x.reshape(batch, frames, -1, channels) * (1 + scale) + shift).reshape(x.shape)
 
@@ -272,7 +274,9 @@ def _gdn(attn, index: int, x: torch.Tensor, ctx: Context, mixer: Mixer) -> torch
     )
     combined = _tokens((numerator / (denominator + attn.attn.eps)).to(x.dtype))
     if ctx.ucpe is not None:
-        combined = combined + attn.out_proj_cam(_gdn_camera(attn, index, x, beta, decay, ctx, mixer))
+        combined = combined + attn.out_proj_cam(
+            _gdn_camera(attn, index, x, beta, decay, ctx, mixer)
+        )
     combined = combined * F.silu(attn.output_gate(x).to(torch.float32))
     return attn.proj(combined.to(x.dtype))
 

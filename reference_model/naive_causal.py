@@ -53,9 +53,11 @@ class NaiveMixer:
         self.frames = bounds[-1][1]
         self.spatial = spatial
         self.chunk_of = torch.tensor([i for i, (s, e) in enumerate(bounds) for _ in range(s, e)])
-        self.token_mask = visible_frames(bounds, sink, window).repeat_interleave(
-            spatial, 0
-        ).repeat_interleave(spatial, 1)
+        self.token_mask = (
+            visible_frames(bounds, sink, window)
+            .repeat_interleave(spatial, 0)
+            .repeat_interleave(spatial, 1)
+        )
         self.record = record
         self.states: dict[tuple[int, str], torch.Tensor] = {}
         self.decays: dict[int, torch.Tensor] = {}

@@ -16,6 +16,7 @@ import torch
 from diffusers.pipelines.sana_wm import SanaWMPipeline
 
 _PROBE_SPATIAL = 2  # latent rows and columns of the probe (reflect padding needs more than 1)
+_PROBE_START = 16  # latent frames each side of the perturbed one, doubled until the reach fits
 _PROBE_LIMIT = 512  # latent frames: a decoder reaching further than this is refused
 
 
@@ -38,7 +39,7 @@ def decoder_context(pipe: SanaWMPipeline) -> tuple[int, int]:
     depend on, measured on ``pipe.vae``'s decoder."""
     vae = pipe.vae
     stride = pipe.vae_temporal_compression_ratio
-    half = 4
+    half = _PROBE_START
     generator = torch.Generator(device="cpu").manual_seed(0)
     while half <= _PROBE_LIMIT:
         frames = 2 * half + 1
@@ -78,7 +79,9 @@ class ChunkDecoder:
         if ready <= self.done:
             return np.zeros((0, *self._frame_shape()), np.float32)
         first = max(0, self.done - max(self.left, 1)) if self.done else 0
-        window = self.buffer[:, :, first - self.first : min(self.end, ready + self.right) - self.first]
+        window = self.buffer[
+            :, :, first - self.first : min(self.end, ready + self.right) - self.first
+        ]
         frames = decode(self.pipe, window)
         begin, stop = pixel_span(first, self.done, ready, self.stride)
         self.done = ready

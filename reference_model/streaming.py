@@ -1,13 +1,13 @@
 """Chunk-causal (streaming) stage-1 generation on diffusers' SANA-WM pipeline, and its naive twin.
 
-:func:`stream` denoises the latent frames chunk by chunk (:func:`reference_model.chunked.chunk_bounds`)
-with the pipeline's flow-matching scheduler and sampler (per-frame timesteps, the first latent
-frame held clean as the conditioning anchor, classifier-free guidance as ``SanaWMPipeline``),
-each step one forward of the chunk against the caches of the chunks before it; a finished chunk
-is run once more, clean at timestep 0, to commit the caches (the self-forcing recipe of NVlabs/Sana
-``inference_sana_wm_streaming.py``), and its frames are decoded and yielded as soon as the decoder's
-context allows. :func:`naive_twin` samples the same chunks with the same noise, but every step is
-one pass over the whole sequence so far with the block-causal masks of
+:func:`stream` denoises the latent frames chunk by chunk (:func:`chunked.chunk_bounds`) with the
+pipeline's flow-matching scheduler and sampler (per-frame timesteps, the first latent frame held
+clean as the conditioning anchor, classifier-free guidance as ``SanaWMPipeline``), each step one
+forward of the chunk against the caches of the chunks before it; a finished chunk is run once
+more, clean at timestep 0, to commit the caches (the self-forcing recipe of NVlabs/Sana
+``inference_sana_wm_streaming.py``), and its frames are decoded and yielded as soon as the
+decoder's context allows. :func:`naive_twin` samples the same chunks with the same noise, but
+every step is one pass over the whole sequence so far with the block-causal masks of
 :class:`reference_model.naive_causal.NaiveMixer`, and decodes the clip at the end.
 """
 
@@ -178,14 +178,16 @@ def stream(
     generator: torch.Generator,
     scan: Scan = reference_scan,
     context: tuple[int, int] | None = None,
+    decode: bool = True,
 ) -> Iterator[StreamChunk]:
     """Generate chunk by chunk; ``scan`` walks the GDN states (gdn_kernel's loop or Triton),
-    ``context`` is the decoder's (left, right) reach (measured when None)."""
+    ``context`` is the decoder's (left, right) reach (measured when None); without ``decode``
+    the chunks carry no frames (the latents go on to the refiner)."""
     model = pipe.transformer
     _, _, frames, height, width = cond.plucker.shape
     bounds = chunk_bounds(frames, settings.chunk)
     cache = StreamCache(height * width, settings.sink, settings.window, scan)
-    decoder = ChunkDecoder(pipe, context or decoder_context(pipe))
+    decoder = ChunkDecoder(pipe, context or decoder_context(pipe)) if decode else None
     for index, (start, end) in enumerate(bounds):
         camera, plucker = cond.camera[:, start:end], cond.plucker[:, :, start:end]
 
@@ -206,10 +208,16 @@ def stream(
             start,
             end,
             latents,
-            decoder.push(latents, last=index == len(bounds) - 1),
+            _frames(decoder, latents, last=index == len(bounds) - 1),
             {key: state[-1] for key, state in cache.states.items()},
             {block: decay[-1] for block, decay in cache.decays.items()},
         )
+
+
+def _frames(decoder: ChunkDecoder | None, latents: torch.Tensor, last: bool) -> np.ndarray:
+    if decoder is None:
+        return np.zeros((0, 0, 0, 3), np.float32)
+    return decoder.push(latents, last)
 
 
 @dataclass
@@ -238,11 +246,15 @@ def naive_twin(
     bounds = chunk_bounds(frames, settings.chunk)
     done: list[torch.Tensor] = []
 
-    def whole(latents, timestep, upto: int, record: bool = False) -> tuple[torch.Tensor, NaiveMixer]:
+    def whole(
+        latents, timestep, upto: int, record: bool = False
+    ) -> tuple[torch.Tensor, NaiveMixer]:
         chunks = [b for b in bounds if b[1] <= upto]
         mixer = NaiveMixer(chunks, height * width, settings.sink, settings.window, record)
         camera, plucker = cond.camera[:, :upto], cond.plucker[:, :, :upto]
-        out = forward(model, latents, timestep, cond.text, cond.text_mask, camera, plucker, 0, mixer)
+        out = forward(
+            model, latents, timestep, cond.text, cond.text_mask, camera, plucker, 0, mixer
+        )
         return out, mixer
 
     with torch.no_grad():
@@ -268,19 +280,25 @@ def naive_twin(
     )
 
 
-def state_series(
-    states: list[dict[tuple[int, str], torch.Tensor]], decays: list[dict[int, torch.Tensor]]
-) -> dict[str, np.ndarray]:
-    """Per GDN block, one value per chunk: ``gdn_state_norm/block{i}`` and
+def diagnostics(
+    states: dict[tuple[int, str], torch.Tensor], decays: dict[int, torch.Tensor]
+) -> dict[str, float]:
+    """One chunk's values, per GDN block: ``gdn_state_norm/block{i}`` and
     ``gdn_cam_state_norm/block{i}``, the carried D x D state's Frobenius norm (root mean square
-    over heads) of the main and camera branch, and ``gdn_decay_mean/block{i}``, the decay gate
-    averaged over heads and the chunk's frames."""
+    over heads) of the main and the camera branch, and ``gdn_decay_mean/block{i}``, the decay
+    gate averaged over heads and the chunk's frames."""
     names = {"main": "gdn_state_norm", "cam": "gdn_cam_state_norm"}
-    series: dict[str, list[float]] = {}
-    for chunk_states, chunk_decays in zip(states, decays, strict=True):
-        for (block, branch), state in sorted(chunk_states.items()):
-            norm = state.float().square().sum(dim=(-2, -1)).mean().sqrt()
-            series.setdefault(f"{names[branch]}/block{block}", []).append(float(norm))
-        for block, decay in sorted(chunk_decays.items()):
-            series.setdefault(f"gdn_decay_mean/block{block}", []).append(float(decay.mean()))
-    return {name: np.asarray(values, dtype=np.float64) for name, values in series.items()}
+    values = {
+        f"{names[branch]}/block{block}": float(
+            state.float().square().sum(dim=(-2, -1)).mean().sqrt()
+        )
+        for (block, branch), state in sorted(states.items())
+    }
+    for block, decay in sorted(decays.items()):
+        values[f"gdn_decay_mean/block{block}"] = float(decay.float().mean())
+    return values
+
+
+def as_series(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    """Per-chunk :func:`diagnostics` as one array (chunks,) per name."""
+    return {name: np.array([row[name] for row in rows], dtype=np.float64) for name in rows[0]}

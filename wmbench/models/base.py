@@ -29,12 +29,15 @@ class GenerationRequest:
 class Generation:
     """A model's answer: the video, the seconds each stage took, and anything worth recording
     (sampler settings, quantization, the code path that ran). ``depth`` is metric z-depth per
-    frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles)."""
+    frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles).
+    ``series``: named 1-D measurements of the model's internals over the generation (e.g.
+    ``gdn_state_norm/block0``, one value per streamed chunk)."""
 
     video: Video
     stage_seconds: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     depth: np.ndarray | None = None
+    series: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
