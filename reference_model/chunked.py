@@ -35,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from diffusers.models.transformers.transformer_sana_wm import (
     GLUMBConvTemp,
+    SanaWMRotaryPosEmbed,
     SanaWMTemporalShortConvolution,
     SanaWMTransformer3DModel,
     _apply_rotary_emb,
@@ -126,9 +127,7 @@ def forward(
     thw = tuple(n // p for n, p in zip(latents.shape[2:], model.patch_size, strict=True))
     frames, height, width = thw
     x = model.x_embedder(latents.to(dtype))
-    spatial = height * width
-    rope = model.rope((frame_offset + frames, height, width), device=x.device)
-    rope = rope[:, :, frame_offset * spatial :]
+    rope = _rope(model.rope, frame_offset, thw, x.device)
     timestep = timestep.long().to(torch.float32)
     t = model.t_embedder(model.time_proj(timestep.flatten()).to(dtype))
     t0 = model.t_block(t).unflatten(0, timestep.shape)
@@ -156,6 +155,22 @@ def forward(
         x = _block(block, index, x, context, mixer)
     x = model.final_layer(x, t)
     return model.unpatchify(x, *thw)
+
+
+def _rope(rope: SanaWMRotaryPosEmbed, offset: int, thw, device) -> torch.Tensor:
+    """``SanaWMRotaryPosEmbed.forward`` for frames ``offset ..`` of the clip (1, 1, N, D / 2):
+    the time axis indexed from ``offset``, the table built for the chunk's tokens only."""
+    frames, height, width = thw
+    head = rope.attention_head_dim
+    sizes = [head // 2 - 2 * (head // 6), head // 6, head // 6]
+    freqs_f, freqs_h, freqs_w = rope.freqs.to(device).split_with_sizes(sizes, dim=1)
+    grid = (frames, height, width)
+    parts = [
+        freqs_f[offset : offset + frames].view(frames, 1, 1, -1).expand(*grid, -1),
+        freqs_h[:height].view(1, height, 1, -1).expand(*grid, -1),
+        freqs_w[:width].view(1, 1, width, -1).expand(*grid, -1),
+    ]
+    return torch.cat(parts, dim=-1).reshape(1, 1, frames * height * width, -1)
 
 
 def _modulate(
