@@ -222,7 +222,9 @@ class SanaWMAdapter:
         decoded, series = None, {}
         with timed("denoise", seconds, sync), timed_calls(stages, seconds, sync):
             if self.mode == "streaming":
-                latents, decoded, series = self._stream(pipe, request, image, trajectory, frames)
+                latents, decoded, series = self._stream(
+                    pipe, request, image, trajectory, frames, generator
+                )
             else:
                 latents = pipe(
                     image=Image.fromarray(image),
@@ -272,6 +274,7 @@ class SanaWMAdapter:
         image: np.ndarray,
         trajectory: Trajectory,
         frames: int,
+        generator: torch.Generator,
     ) -> tuple[torch.Tensor, np.ndarray | None, dict[str, np.ndarray]]:
         """Chunk-causal generation: the latents, the frames decoded chunk by chunk (None when
         the refiner takes the latents), and the GDN state series (one value per chunk)."""
@@ -279,7 +282,6 @@ class SanaWMAdapter:
             pipe, Image.fromarray(image), request.case.prompt, trajectory.c2w,
             trajectory.intrinsics, self.preset.resolution, frames, self.guidance,
         )  # fmt: skip
-        generator = torch.Generator(device=self.device).manual_seed(request.seed)
         scan = named_scan(self.gdn) or reference_scan
         chunks = streaming.stream(
             pipe, cond, self.settings, self.steps, generator, scan, self._context,

@@ -125,7 +125,6 @@ def forward(
         raise ValueError("chunk-causal inference needs the GLUMBConvTemp FFN and patch_size[0] 1")
     dtype = model.dtype
     thw = tuple(n // p for n, p in zip(latents.shape[2:], model.patch_size, strict=True))
-    frames, height, width = thw
     x = model.x_embedder(latents.to(dtype))
     rope = _rope(model.rope, frame_offset, thw, x.device)
     timestep = timestep.long().to(torch.float32)

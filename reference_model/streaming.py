@@ -70,6 +70,7 @@ class Conditioning:
         return torch.cat([latents] * self.text.shape[0]) if self.text.shape[0] > 1 else latents
 
 
+@torch.no_grad()
 def prepare(
     pipe: SanaWMPipeline,
     image: PIL.Image.Image,

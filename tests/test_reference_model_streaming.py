@@ -8,6 +8,10 @@ caches with a scan from a carried state. Tolerance: relative L2 error 1e-5 throu
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -339,6 +343,37 @@ def test_mode_defaults_to_streaming_where_its_checkpoint_is(tmp_path: Path) -> N
     (tmp_path / CHUNK_CAUSAL_DIT_FILE).parent.mkdir(parents=True)
     (tmp_path / CHUNK_CAUSAL_DIT_FILE).write_bytes(b"")
     assert SanaWMAdapter(preset="full", checkpoint=str(tmp_path)).config()["mode"] == "streaming"
+
+
+def test_carried_state_scan_runs_in_the_triton_kernel() -> None:
+    """The scan from a carried state (one prepended frame) through the Triton kernel, in
+    Triton's interpreter: two chunks of one GDN block against the torch loop."""
+    script = textwrap.dedent(
+        """
+        import torch
+        from reference_model.gdn_kernel import reference_scan, triton_scan
+        from reference_model.stream_cache import StreamCache
+        g = torch.Generator().manual_seed(0)
+        batch, heads, width, frames, spatial = 1, 2, 16, 3, 4
+        q, k, v = (torch.rand(batch, heads, width, frames * spatial, generator=g) for _ in "qkv")
+        k = k * 0.2
+        beta = torch.rand(batch, heads, frames, spatial, generator=g)
+        decay = 0.5 + 0.5 * torch.rand(batch, heads, frames, generator=g)
+        outs = []
+        for scan in (reference_scan, triton_scan):
+            cache = StreamCache(spatial, 1, None, scan)
+            cache.commit = True
+            parts = [cache.gdn(0, "main", q, k, v, q, k, beta, decay) for _ in range(2)]
+            outs.append(torch.cat([t for part in parts for t in part], dim=-2))
+        print(float((outs[1] - outs[0]).norm() / outs[0].norm()))
+        """
+    )
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert float(result.stdout.split()[-1]) <= TOLERANCE
 
 
 @pytest.mark.gpu
