@@ -2,13 +2,17 @@
 
 ``full`` loads a local checkpoint folder and never downloads (every loader gets
 ``local_files_only``); a missing or partial folder raises :class:`MissingWeightsError` naming each
-absent file. Presets with random weights are built in code (their DiT comes from the checkpoint
-folder when ``reference_model.training`` exported one for them there). The folder follows the
+absent file. The chunk-causal DiT (Efficient-Large-Model/SANA-WM_chunk_causal, the file that
+NVlabs/Sana's ``configs/sana_wm/stage1/sana_wm_stage1_sekai_chunk_causal_cp2_fsdp2.yaml`` loads)
+has the bidirectional DiT's keys and sits beside it, sharing the VAE and text encoder. Presets
+with random weights are built in code (their DiT comes from the checkpoint folder when
+``reference_model.training`` exported one for them there). The folder follows the
 release (Efficient-Large-Model/SANA-WM_bidirectional), plus the stage-1 Gemma-2 text encoder the
 release leaves to its own repository (diffusers' converter takes
 Efficient-Large-Model/gemma-2-2b-it)::
 
     dit/sana_wm_1600m_720p.safetensors       stage-1 DiT (a plain state dict)
+    dit/sana_wm_chunk_causal_1600m_720p.safetensors   the chunk-causal stage-1 DiT (streaming mode)
     vae/                                     LTX-2 video VAE, diffusers format
     text_encoder/  tokenizer/                Gemma-2-2B-IT (transformers format)
     refiner/transformer/  refiner/connectors/  refiner/text_encoder/   stage 2 (only with refine)
@@ -46,6 +50,9 @@ from wmbench.core.weights import entry_dir, store_root
 
 CHECKPOINT_NAME = "sana-wm"
 DIT_FILE = "dit/sana_wm_1600m_720p.safetensors"
+CHUNK_CAUSAL_DIT_FILE = "dit/sana_wm_chunk_causal_1600m_720p.safetensors"
+# The stage-1 DiT each inference mode loads.
+DIT_FILES = {"bidirectional": DIT_FILE, "streaming": CHUNK_CAUSAL_DIT_FILE}
 # diffusers' SanaWMLTX2Refiner runs its distilled sigmas through a shift-1 scheduler (identity).
 REFINER_SCHEDULER_SHIFT = 1.0
 # The release's DiT state dict still carries the positional-embedding buffer diffusers rebuilds.
@@ -86,8 +93,7 @@ def _tokenizer_folder(folder: str) -> tuple[Needed, Needed]:
     )
 
 
-STAGE1_FILES: tuple[Needed, ...] = (
-    Needed((DIT_FILE,)),
+STAGE1_SHARED: tuple[Needed, ...] = (
     *_model_folder("vae", _DIFFUSERS_WEIGHTS),
     *_model_folder("text_encoder", _TRANSFORMERS_WEIGHTS),
     *_tokenizer_folder("tokenizer"),
@@ -113,30 +119,35 @@ def _missing(checkpoint: Path, needed: Needed) -> list[str]:
     return [" or ".join(alternatives)]
 
 
-def missing_files(checkpoint: Path, refine: bool) -> list[str]:
-    """The files (relative to ``checkpoint``) a usable checkpoint lacks, in layout order."""
-    needed = STAGE1_FILES + (REFINER_FILES if refine else ())
+def missing_files(checkpoint: Path, refine: bool, mode: str = "bidirectional") -> list[str]:
+    """The files (relative to ``checkpoint``) a usable checkpoint for ``mode`` lacks, in layout
+    order."""
+    needed = (Needed((DIT_FILES[mode],)), *STAGE1_SHARED, *(REFINER_FILES if refine else ()))
     return [name for item in needed for name in _missing(checkpoint, item)]
 
 
-def require_checkpoint(checkpoint: Path, refine: bool) -> None:
+def require_checkpoint(checkpoint: Path, refine: bool, mode: str = "bidirectional") -> None:
     """Raise :class:`MissingWeightsError` listing every missing file."""
-    missing = missing_files(checkpoint, refine)
+    missing = missing_files(checkpoint, refine, mode)
     if missing:
         listing = "\n  ".join(missing)
         raise MissingWeightsError(
-            f"SANA-WM checkpoint at {checkpoint} is incomplete; missing:\n  {listing}\n"
+            f"SANA-WM {mode} checkpoint at {checkpoint} is incomplete; missing:\n  {listing}\n"
             f"(layout: reference_model/loading.py; the weight store is $WMBENCH_WEIGHTS, now "
             f"{store_root()}, and the checkpoint's default folder there is '{CHECKPOINT_NAME}')"
         )
 
 
 def build_pipeline(
-    preset: Preset, checkpoint: Path, device: torch.device, dtype: torch.dtype
+    preset: Preset,
+    checkpoint: Path,
+    device: torch.device,
+    dtype: torch.dtype,
+    mode: str = "bidirectional",
 ) -> SanaWMPipeline:
-    """The stage-1 pipeline on ``device`` in ``dtype``, progress bars off."""
+    """The stage-1 pipeline on ``device`` in ``dtype`` with ``mode``'s DiT, progress bars off."""
     if preset.from_checkpoint:
-        require_checkpoint(checkpoint, refine=False)
+        require_checkpoint(checkpoint, refine=False, mode=mode)
         tokenizer = AutoTokenizer.from_pretrained(checkpoint / "tokenizer", local_files_only=True)
         text_encoder = Gemma2ForCausalLM.from_pretrained(
             checkpoint / "text_encoder", local_files_only=True, dtype=dtype
@@ -148,7 +159,7 @@ def build_pipeline(
         tokenizer = tiny_tokenizer()
         text_encoder = as_dtype(tiny_text_encoder(preset, len(tokenizer), RANDOM_INIT_SEED), dtype)
         vae = as_dtype(tiny_vae(preset, RANDOM_INIT_SEED), dtype)
-    transformer = load_transformer(preset, checkpoint, device, dtype)
+    transformer = load_transformer(preset, checkpoint, device, dtype, mode)
     pipe = SanaWMPipeline(
         tokenizer=tokenizer,
         text_encoder=text_encoder,
@@ -171,11 +182,16 @@ def exported_preset(path: Path) -> str | None:
 
 
 def load_transformer(
-    preset: Preset, checkpoint: Path, device: torch.device, dtype: torch.dtype
+    preset: Preset,
+    checkpoint: Path,
+    device: torch.device,
+    dtype: torch.dtype,
+    mode: str = "bidirectional",
 ) -> torch.nn.Module:
-    """The stage-1 DiT: ``checkpoint``'s for a checkpoint preset; for a preset built in code, the
-    one a training run exported for it into ``checkpoint`` if there is one, else random weights."""
-    path = checkpoint / DIT_FILE
+    """The stage-1 DiT of ``mode``: ``checkpoint``'s for a checkpoint preset; for a preset built
+    in code, the one a training run exported for it into ``checkpoint`` if there is one, else
+    random weights."""
+    path = checkpoint / DIT_FILES[mode]
     if preset.from_checkpoint or exported_preset(path) == preset.name:
         return _load_dit(preset, path, device, dtype)
     return as_dtype(preset.build_transformer(RANDOM_INIT_SEED), dtype)

@@ -45,8 +45,8 @@ def test_options_are_typed_and_checked() -> None:
     assert model.config()["dtype"] == "float32"
     with pytest.raises(InputError, match="colour"):
         SanaWMAdapter(preset="tiny", colour="red")
-    with pytest.raises(InputError, match="bidirectional"):
-        SanaWMAdapter(preset="tiny", variant="chunk-causal")
+    with pytest.raises(InputError, match="streaming"):
+        SanaWMAdapter(preset="tiny", mode="chunk-causal")
     with pytest.raises(InputError, match="preset"):
         SanaWMAdapter(preset="huge")
     with pytest.raises(InputError, match="steps"):
@@ -122,7 +122,7 @@ def test_tiny_generates_the_requested_video(tiny: SanaWMAdapter) -> None:
     assert all(seconds > 0 for seconds in generation.stage_seconds.values())
     info = generation.info
     assert (info["steps"], info["seed"], info["preset"], info["gdn"]) == (3, 0, "tiny", "torch")
-    assert info["variant"] == "bidirectional" and info["model_frames"] == 17
+    assert info["mode"] == "bidirectional" and info["model_frames"] == 17
     again = tiny.generate(request)
     np.testing.assert_array_equal(again.video.frames, generation.video.frames)
     other_seed = tiny.generate(_request((96, 64), frames=10, seed=1))

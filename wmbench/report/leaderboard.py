@@ -43,6 +43,7 @@ def write_leaderboard(
         stale.unlink()
     figures = [
         *plots.window_plots(runs, specs, folder),
+        *plots.model_plots(runs, folder),
         *plots.quality_vs_throughput(long, specs, folder, quality),
         *plots.split_bars(long, specs, folder),
     ]

@@ -152,6 +152,35 @@ def window_series(runs: list[Run]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+MODEL_PREFIX = "model/"
+BLOCK = re.compile(r"/block(?P<block>\d+)$")
+
+
+def model_series(runs: list[Run]) -> pd.DataFrame:
+    """What models measured of themselves over a generation (``model/<name>[/block<i>]`` in
+    ``series.npz``, e.g. the streaming GDN state norm per chunk): columns run, model_key,
+    case_id, series (without prefix and block), block (-1 when none), step, value."""
+    rows = []
+    for run in runs:
+        for path in sorted((run.path / "cases").glob("*/*/*/series.npz")):
+            key, split, scene = path.parent.parts[-3:]
+            with np.load(path) as series:
+                for name in series.files:
+                    if not name.startswith(MODEL_PREFIX):
+                        continue
+                    base = name.removeprefix(MODEL_PREFIX)
+                    match = BLOCK.search(base)
+                    block = int(match["block"]) if match else -1
+                    base = BLOCK.sub("", base)
+                    values = np.asarray(series[name], dtype=float).ravel()
+                    rows += [
+                        (run.label, key, f"{split}/{scene}", base, block, step, value)
+                        for step, value in enumerate(values)
+                    ]
+    columns = ["run", "model_key", "case_id", "series", "block", "step", "value"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def series_metric(series_name: str) -> str:
     """The scalar metric a stored per-window series belongs to, without the evaluator prefix and
     the window part: ``camera/rot_err_deg/wmbench/window_10s`` -> ``rot_err_deg/wmbench``."""

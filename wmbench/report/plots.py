@@ -22,6 +22,7 @@ from wmbench.harness.records import DeclaredMetric
 from wmbench.report.measured import (
     ALL_SPLITS,
     Run,
+    model_series,
     series_metric,
     window_seconds,
     window_series,
@@ -174,6 +175,34 @@ def _window_panel(
     axis.set_ylabel(_label(metric, specs) if metric in specs else name, fontsize=8)
     axis.grid(alpha=0.3)
     axis.legend(fontsize=7)
+
+
+def model_plots(runs: list[Run], folder: Path) -> list[Plot]:
+    """What the models measured of themselves over the video (``model/...`` series, e.g. the
+    streaming SANA-WM's GDN state norm and decay gate per chunk), one panel per quantity and
+    model, one line per block (mean over cases), in ``over_time_model.png`` beside the
+    per-window camera errors; skipped when no model wrote any."""
+    series = model_series(runs)
+    if series.empty:
+        return []
+    panels = list(series.groupby(["model_key", "series"], sort=True))[:MAX_PANELS]
+    figure, axes = _grid(len(panels), 5.6, 3.6)
+    for axis, ((key, name), rows) in zip(axes, panels, strict=True):
+        lines = rows.groupby(["block", "step"])["value"].mean().reset_index()
+        for block, line in lines.groupby("block"):
+            label = f"block {block}" if block >= 0 else name
+            axis.plot(line["step"] + 1, line["value"], marker="o", markersize=2, label=label)
+        axis.set_title(f"{key}: {name}", fontsize=9)
+        axis.set_xlabel("step of the generation (e.g. streamed chunk)", fontsize=8)
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=6, ncols=2)
+    note = (
+        "Model-internal series (mean over cases): read a drift in camera error per window "
+        "against the state's growth or saturation."
+    )
+    return [Plot("Model state over the generation", _save(figure, folder / "over_time_model.png"),
+                 note)]  # fmt: skip
 
 
 def quality_vs_throughput(
