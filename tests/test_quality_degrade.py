@@ -260,7 +260,7 @@ def test_learned_metrics_join_the_study_with_their_weights_sha256(learned_study,
             assert row[3] == f"`{digest[: weights.DIGEST_CHARS]}`"
     verdict = {(row[0], row[1]) for row in table_rows(report, "## Verdict on own defects")}
     assert verdict == targets(SMALL_DEFECTS, set(table["metric"]))
-    assert ("subject_consistency/vbench", "flicker") in verdict
+    assert ("subject_consistency/vbench_8fps", "flicker") in verdict
 
 
 def test_learned_metrics_score_every_degraded_clip(learned_study):

@@ -92,7 +92,7 @@ REVISIT = tuple(
 # learned metrics: own defects expected from the definitions (see LEARNED_NOTES)
 LEARNED_IMAGE_QUALITY = (
     "lpips/reference",
-    "aesthetic_quality/vbench",
+    "aesthetic_quality/vbench_16frames",
     "aesthetic_score/laion_v1",
     "fvd/mean_feature_sq_dist",
 )
@@ -103,7 +103,8 @@ DEFECTS = (
            ("psnr_db", "ssim", *LEARNED_IMAGE_QUALITY, "clipsim/vit_l_14")),
     Defect("flicker", "gain amplitude", (0, 0.02, 0.04, 0.06, 0.08, 0.1),
            _frames_only(degrade.flicker),
-           ("temporal_flickering/vbench", "warp_error/dis_mse", "subject_consistency/vbench")),
+           ("temporal_flickering/vbench", "warp_error/dis_mse",
+            "subject_consistency/vbench_8fps")),
     Defect("color_drift", "gain at end", (0, 0.05, 0.1, 0.15, 0.2, 0.3),
            _frames_only(degrade.color_drift), ("color_shift_delta_e76",)),
     Defect("blur_ramp", "sigma px at end", (0, 0.5, 1, 1.5, 2, 3),

@@ -58,7 +58,13 @@ def clip_model() -> nn.Module:
     """The CLIP model of ``ARCHITECTURE`` with the store's weights, in eval mode on
     :func:`device`; loaded once per process."""
     path = weights.require(CLIP_WEIGHTS) / CLIP_FILE
-    return _load_clip(ARCHITECTURE, path, device())
+    return open_clip_model(ARCHITECTURE, path)
+
+
+def open_clip_model(architecture: str, path: Path) -> nn.Module:
+    """open_clip's ``architecture`` with the weights at ``path`` (loaded strictly), in eval mode
+    on :func:`device`; each of the last two (architecture, file) pairs is loaded once."""
+    return _load_clip(architecture, path, device())
 
 
 class _RandomInitNotice(logging.Filter):
@@ -68,7 +74,7 @@ class _RandomInitNotice(logging.Filter):
         return "initialized randomly" not in record.getMessage()
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=2)
 def _load_clip(architecture: str, path: Path, target: torch.device) -> nn.Module:
     notice, root = _RandomInitNotice(), logging.getLogger()
     root.addFilter(notice)
