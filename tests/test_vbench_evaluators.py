@@ -18,12 +18,12 @@ from tests.vbench_store import (
     FILES,
     TINY_CLIP,
     TINY_MUSIQ,
-    empty_store,  # noqa: F401 - fixtures
-    filled_store,  # noqa: F401
+    empty_store_fixture,  # noqa: F401 - the fixtures
+    filled_store_fixture,  # noqa: F401
     place,
-    tiny_clip_architecture,  # noqa: F401
+    tiny_clip_architecture_fixture,  # noqa: F401
     tiny_musiq_state,
-    tiny_networks,  # noqa: F401
+    tiny_networks_fixture,  # noqa: F401
 )
 from wmbench import degrade
 from wmbench.errors import InputError, MissingWeightsError
@@ -130,15 +130,11 @@ def vbench_background_loop(model, frames: np.ndarray) -> float:
     with torch.no_grad():
         features = F.normalize(model.encode_image(images), dim=-1, p=2)
     video_sim = 0.0
-    for i in range(len(features)):
+    for i in range(1, len(features)):
         feature = features[i].unsqueeze(0)
-        if i == 0:
-            first = feature
-        else:
-            sim_pre = max(0.0, F.cosine_similarity(former, feature).item())
-            sim_fir = max(0.0, F.cosine_similarity(first, feature).item())
-            video_sim += (sim_pre + sim_fir) / 2
-        former = feature
+        sim_pre = max(0.0, F.cosine_similarity(features[i - 1 : i], feature).item())
+        sim_fir = max(0.0, F.cosine_similarity(features[:1], feature).item())
+        video_sim += (sim_pre + sim_fir) / 2
     return video_sim / (len(features) - 1)
 
 
@@ -239,16 +235,12 @@ def test_subject_consistency_vbench_is_vbench_s_frame_loop(filled_store):
     model = subject_consistency.dino_model()
     device = next(model.parameters()).device
     images = vbench_dino_inputs(frames)
-    total = 0.0
     with torch.no_grad():  # vbench/subject_consistency.py: one frame at a time
-        for i in range(len(images)):
-            feature = F.normalize(model(images[i][None].to(device)), dim=-1, p=2)
-            if i == 0:
-                first = feature
-            else:
-                total += (max(0.0, F.cosine_similarity(former, feature).item())
-                          + max(0.0, F.cosine_similarity(first, feature).item())) / 2  # fmt: skip
-            former = feature
+        features = [F.normalize(model(image[None].to(device)), dim=-1, p=2) for image in images]
+    total = 0.0
+    for i in range(1, len(features)):
+        total += (max(0.0, F.cosine_similarity(features[i - 1], features[i]).item())
+                  + max(0.0, F.cosine_similarity(features[0], features[i]).item())) / 2  # fmt: skip
     assert result.metrics[SUBJECT_CONSISTENCY] == pytest.approx(total / 9, abs=1e-5)
     frozen = np.repeat(frames[:1], 5, 0)
     still = SubjectConsistencyVBench().evaluate(eval_input(frozen, out_and_back(5)))

@@ -1,6 +1,7 @@
 """Tiny random networks of VBench's dimensions saved at the real weight-store paths, for the
 tests/test_vbench_*.py files: open_clip ViT-B/32 and ViT-L/14 made small (the real keys, small
-widths), pyiqa's MUSIQ made small, DINO (tests.test_learned_dino_lpips) and a LAION head."""
+widths), pyiqa's MUSIQ made small, DINO (tests.test_learned_dino_lpips) and a LAION head.
+A test module imports the ``*_fixture`` functions to use the fixtures."""
 
 from __future__ import annotations
 
@@ -64,16 +65,16 @@ def fill(store: Path) -> Path:
     return store
 
 
-@pytest.fixture(scope="session")
-def tiny_clip_architecture(tmp_path_factory) -> str:
+@pytest.fixture(name="tiny_clip_architecture", scope="session")
+def tiny_clip_architecture_fixture(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("open_clip_config") / f"{TINY_CLIP}.json"
     path.write_text(json.dumps(TINY_CLIP_CONFIG))
     open_clip.add_model_config(path)
     return TINY_CLIP
 
 
-@pytest.fixture
-def tiny_networks(monkeypatch, tiny_clip_architecture) -> None:
+@pytest.fixture(name="tiny_networks")
+def tiny_networks_fixture(monkeypatch, tiny_clip_architecture) -> None:
     """The evaluators' architectures made tiny (their weight files keep their real paths)."""
     monkeypatch.setattr(background_consistency, "ARCHITECTURE", tiny_clip_architecture)
     monkeypatch.setattr(clip_features, "ARCHITECTURE", tiny_clip_architecture)
@@ -81,12 +82,12 @@ def tiny_networks(monkeypatch, tiny_clip_architecture) -> None:
     monkeypatch.setattr(imaging_quality, "ARCHITECTURE", TINY_MUSIQ)
 
 
-@pytest.fixture
-def empty_store(tmp_path, monkeypatch, tiny_networks) -> Path:
+@pytest.fixture(name="empty_store")
+def empty_store_fixture(tmp_path, monkeypatch, tiny_networks) -> Path:
     monkeypatch.setenv("WMBENCH_WEIGHTS", str(tmp_path / "store"))
     return tmp_path / "store"
 
 
-@pytest.fixture
-def filled_store(empty_store) -> Path:
+@pytest.fixture(name="filled_store")
+def filled_store_fixture(empty_store) -> Path:
     return fill(empty_store)
