@@ -93,6 +93,8 @@ REVISIT = tuple(
 LEARNED_IMAGE_QUALITY = (
     "lpips/reference",
     "aesthetic_quality/vbench_16frames",
+    "aesthetic_quality/vbench",
+    "imaging_quality/vbench",
     "aesthetic_score/laion_v1",
     "fvd/mean_feature_sq_dist",
 )
@@ -100,15 +102,18 @@ DEFECTS = (
     Defect("blur", "sigma px", (0, 0.5, 1, 1.5, 2, 3), _frames_only(degrade.blur),
            ("laplacian_variance", "psnr_db", "ssim", *LEARNED_IMAGE_QUALITY)),
     Defect("noise", "sigma DN", (0, 2, 4, 8, 12, 16), _frames_only(degrade.noise),
-           ("psnr_db", "ssim", *LEARNED_IMAGE_QUALITY, "clipsim/vit_l_14")),
+           ("psnr_db", "ssim", *LEARNED_IMAGE_QUALITY, "clipsim/vit_l_14",
+            "vbench_quality_score")),
     Defect("flicker", "gain amplitude", (0, 0.02, 0.04, 0.06, 0.08, 0.1),
            _frames_only(degrade.flicker),
            ("temporal_flickering/vbench", "warp_error/dis_mse",
-            "subject_consistency/vbench_8fps")),
+            "subject_consistency/vbench_8fps", "subject_consistency/vbench",
+            "background_consistency/vbench")),
     Defect("color_drift", "gain at end", (0, 0.05, 0.1, 0.15, 0.2, 0.3),
            _frames_only(degrade.color_drift), ("color_shift_delta_e76",)),
     Defect("blur_ramp", "sigma px at end", (0, 0.5, 1, 1.5, 2, 3),
-           _frames_only(degrade.blur, ramp=True), ("sharpness_change_pct",)),
+           _frames_only(degrade.blur, ramp=True),
+           ("sharpness_change_pct", "delta_iq/vbench_musiq")),
     Defect("freeze", "fraction of frames", (0, 0.1, 0.2, 0.3, 0.4, 0.5), _retimed(degrade.freeze),
            ("motion_jerk_ratio", "dynamic_pair_fraction")),
     Defect("slowdown", "speed lost at end", (0, 0.1, 0.2, 0.3, 0.4, 0.5),
@@ -257,9 +262,12 @@ NOTES = """## Reading notes (properties of the definitions)
 LEARNED_NOTES = f"""The learned metrics' own defects are expectations from their definitions, \
 verified only where their weights are in the local weight store (`python -m wmbench weights \
 list`): LPIPS against the clean clip, the LAION aesthetic score and FVD's per-case mean term \
-should worsen with blur and noise; CLIPSIM (prompt: "{PROMPT}") should fall as noise hides the \
+should worsen with blur and noise, as should VBench's aesthetic and imaging quality (MUSIQ), \
+whose first-minus-last-10 s ΔIQ should grow with a blur ramp; VBench's quality score should fall \
+with noise; CLIPSIM (prompt: "{PROMPT}") should fall as noise hides the \
 room; VBench's subject consistency compares DINO features with the first and the previous \
-frame, which whole-frame gain flicker changes from frame to frame; revisit LPIPS, like revisit \
+frame, which whole-frame gain flicker changes from frame to frame (so does its background \
+consistency, with CLIP ViT-B/32); revisit LPIPS, like revisit \
 PSNR/SSIM, should see the morph. `fvd/clips` counts clips and is constant by design."""
 
 
