@@ -220,7 +220,7 @@ def test_aesthetic_known_answer(store):
     assert scores[chosen] == pytest.approx(7.5, abs=1e-5)
     assert np.all(np.delete(scores, chosen) < 7.5 - 1e-4)
     assert result.metrics["aesthetic_score/laion_v1"] == pytest.approx(scores.mean())
-    assert result.metrics["aesthetic_quality/vbench"] == pytest.approx(scores.mean() / 10)
+    assert result.metrics["aesthetic_quality/vbench_16frames"] == pytest.approx(scores.mean() / 10)
 
 
 @pytest.fixture
@@ -245,7 +245,7 @@ def test_smoke_run_tabulates_the_clip_metrics(store, clip_smoke, tmp_path):
     assert run_smoke(clip_smoke, tmp_path / "run") == 0
     results = pd.read_csv(tmp_path / "run" / "results.csv")
     assert set(results["status"]) == {"ok"} and len(results) == 2
-    columns = ["clipsim/vit_l_14", "aesthetic_quality/vbench", "aesthetic_score/laion_v1"]
+    columns = ["clipsim/vit_l_14", "aesthetic_quality/vbench_16frames", "aesthetic_score/laion_v1"]
     assert np.all(np.isfinite(results[columns].to_numpy()))
     assert np.all(np.abs(results["clipsim/vit_l_14"]) <= 1)
 

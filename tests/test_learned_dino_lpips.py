@@ -195,11 +195,12 @@ def test_frozen_video_is_fully_consistent_and_a_cut_is_not(present):
     cut[8:] = [other[20:156, 20 + 2 * t : 260 + 2 * t] for t in range(8, 17)]
     trajectory = out_and_back(17)  # 16 fps: every other frame is used
     frozen = SubjectConsistency().evaluate(eval_input(np.repeat(steady[:1], 17, 0), trajectory))
-    assert frozen.metrics["subject_consistency/vbench"] == pytest.approx(1.0, abs=1e-6)
+    assert frozen.metrics["subject_consistency/vbench_8fps"] == pytest.approx(1.0, abs=1e-6)
     assert frozen.series["frame_index"].tolist() == list(range(2, 17, 2))
     smooth = SubjectConsistency().evaluate(eval_input(steady, trajectory))
     jump = SubjectConsistency().evaluate(eval_input(cut, trajectory))
-    assert jump.metrics["subject_consistency/vbench"] < smooth.metrics["subject_consistency/vbench"]
+    metric = "subject_consistency/vbench_8fps"
+    assert jump.metrics[metric] < smooth.metrics[metric]
     drop = jump.series["frame_index"][np.argmin(jump.series["similarity_previous"])]
     assert drop == 8
 
@@ -319,7 +320,7 @@ def test_smoke_run_reports_the_learned_metrics(present, smoke_suite, tmp_path):
     assert main(["run", "--suite", str(smoke_suite), "--no-videos", "--out", str(out)]) == 0
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 2 and set(results["status"]) == {"ok"}
-    assert results[["subject_consistency/vbench", "lpips/reference"]].notna().all().all()
+    assert results[["subject_consistency/vbench_8fps", "lpips/reference"]].notna().all().all()
     assert {"revisit_lpips/depth_warp", "revisit_lpips/near_identity"} <= set(results.columns)
 
 

@@ -29,10 +29,20 @@ from tests.test_learned_dino_lpips import (
 from tests.test_learned_dino_lpips import place as place_state
 from tests.test_quality_evaluators import SIZE, out_and_back, out_and_back_frames
 from tests.test_quality_metrics import TEXTURE
+from tests.test_vbench_quality_score import StandIn
+from tests.vbench_store import FILES as VBENCH_FILES
+from tests.vbench_store import TINY_MUSIQ, tiny_musiq_state
 from wmbench.core import weights
 from wmbench.core.errors import MissingWeightsError
 from wmbench.core.types import Trajectory
-from wmbench.evaluators import EVALUATORS, clip_features, subject_consistency
+from wmbench.evaluators import (
+    EVALUATORS,
+    background_consistency,
+    clip_features,
+    imaging_quality,
+    subject_consistency,
+)
+from wmbench.evaluators.vbench_dimensions import DYNAMIC_DEGREE, MOTION_SMOOTHNESS
 from wmbench.studies import degrade
 from wmbench.studies.quality_defects import DEFECTS, PASS_RHO, Clip, Defect
 from wmbench.studies.validate_quality import (
@@ -183,6 +193,17 @@ LEARNED_FILES = {  # each learned evaluator's store files
     "subject_consistency": (DINO_FILE,),
     "lpips": (ALEXNET_FILE,),
     "fvd": (ARCHIVE,),
+    "background_consistency": (VBENCH_FILES["clip_b32"],),
+    "imaging_quality": (VBENCH_FILES["musiq"],),
+    "subject_consistency_vbench": (DINO_FILE,),
+    "aesthetic_vbench": (Path(*CLIP_FILE), Path(*HEAD_FILE)),
+    "vbench_quality_score": (
+        DINO_FILE,
+        VBENCH_FILES["clip_b32"],
+        Path(*CLIP_FILE),
+        Path(*HEAD_FILE),
+        VBENCH_FILES["musiq"],
+    ),  # fmt: skip
 }
 SMALL_DEFECTS = tuple(  # every learned metric's own defect, three rungs each
     replace(d, severities=d.severities[::2])
@@ -232,10 +253,18 @@ def learned_store(tmp_path_factory, tiny_architecture):  # noqa: F811 - the impo
     place_state(store, ALEXNET_FILE, random_alexnet())
     (store / ARCHIVE).parent.mkdir()
     torch.jit.script(TinyI3D()).save(str(store / ARCHIVE))
+    place_state(store, VBENCH_FILES["clip_b32"], tiny_state())
+    place_state(store, VBENCH_FILES["musiq"], tiny_musiq_state())
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("WMBENCH_WEIGHTS", str(store))
         patch.setattr(clip_features, "ARCHITECTURE", tiny_architecture)
+        patch.setattr(background_consistency, "ARCHITECTURE", tiny_architecture)
         patch.setattr(subject_consistency, "ARCHITECTURE", TINY_VIT)
+        patch.setattr(imaging_quality, "ARCHITECTURE", TINY_MUSIQ)
+        # VBench's AMT-S and RAFT dimensions come from another branch: stand-ins until merged
+        for name, metric in (("motion_smoothness", MOTION_SMOOTHNESS),
+                             ("dynamic_degree", DYNAMIC_DEGREE)):  # fmt: skip
+            patch.setitem(EVALUATORS._loaded, name, lambda n=name, m=metric: StandIn(n, m, 0.5))
         yield store
 
 
@@ -258,7 +287,7 @@ def test_learned_metrics_join_the_study_with_their_weights_sha256(learned_study,
             assert row[3] == f"`{digest[: weights.DIGEST_CHARS]}`"
     verdict = {(row[0], row[1]) for row in table_rows(report, "## Verdict on own defects")}
     assert verdict == targets(SMALL_DEFECTS, set(table["metric"]))
-    assert ("subject_consistency/vbench", "flicker") in verdict
+    assert ("subject_consistency/vbench_8fps", "flicker") in verdict
 
 
 def test_learned_metrics_score_every_degraded_clip(learned_study):

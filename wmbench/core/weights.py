@@ -85,6 +85,30 @@ ENTRIES: dict[str, WeightEntry] = {
             licence="MIT (OpenAI CLIP)",
         ),
         WeightEntry(
+            "clip-vit-b-32",
+            (
+                WeightFile(
+                    "open_clip_pytorch_model.bin",
+                    _hf("timm/vit_base_patch32_clip_224.openai", "open_clip_pytorch_model.bin"),
+                ),
+            ),
+            used_by="VBench background consistency (CLIP ViT-B/32 image features)",
+            licence="MIT (OpenAI CLIP)",
+        ),
+        WeightEntry(
+            "musiq-spaq",
+            (
+                WeightFile(
+                    "musiq_spaq_ckpt-358bb6af.pth",
+                    "https://github.com/chaofengc/IQA-PyTorch/releases/download/v0.1-weights/"
+                    "musiq_spaq_ckpt-358bb6af.pth",
+                ),
+            ),
+            used_by="VBench imaging quality and the temporal degradation delta_iq (MUSIQ trained "
+            "on SPAQ, pyiqa's release)",
+            licence="Apache-2.0 (pyiqa code); MUSIQ weights under their authors' terms",
+        ),
+        WeightEntry(
             "laion-aesthetic-vit-l-14",
             (
                 WeightFile(

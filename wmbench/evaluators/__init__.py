@@ -21,6 +21,11 @@ EVALUATORS = Registry(
         "subject_consistency": "wmbench.evaluators.subject_consistency:SubjectConsistency",
         "lpips": "wmbench.evaluators.lpips_distance:LpipsDistance",
         "fvd": "wmbench.evaluators.fvd:FrechetVideoDistance",
+        "background_consistency": "wmbench.evaluators.background_consistency:BackgroundConsistency",
+        "imaging_quality": "wmbench.evaluators.imaging_quality:ImagingQuality",
+        "subject_consistency_vbench": "wmbench.evaluators.vbench_exact:SubjectConsistencyVBench",
+        "aesthetic_vbench": "wmbench.evaluators.vbench_exact:AestheticVBench",
+        "vbench_quality_score": "wmbench.evaluators.vbench_quality:VBenchQualityScore",
     },
 )
 

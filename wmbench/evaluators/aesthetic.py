@@ -2,12 +2,14 @@
 
 The predictor is a linear head (``nn.Linear(768, 1)``, ``sa_0_4_vit_l_14_linear.pth``) on the
 L2-normalised CLIP ViT-L/14 image embedding of a frame; it scores on a roughly 1-10 scale.
-VBench divides each frame's score by 10 and averages over frames: ``aesthetic_quality/vbench``
-is that value, ``aesthetic_score/laion_v1`` the same mean before the division. VBench scores
-every frame; a mean allows sampling, so here at most ``clip_features.MAX_FRAMES`` (16) evenly
-spaced frames are scored, first and last included (shared with ``clip_score``). VBench also
-runs OpenAI's ``clip`` package in fp16 on GPU and resizes float tensors, where this runs
-open_clip in fp32 with PIL's resize: small differences in the last digits are expected.
+VBench divides each frame's score by 10 and averages over frames: the mean over the frames
+scored here is ``aesthetic_quality/vbench_16frames``, ``aesthetic_score/laion_v1`` the same mean
+before the division. VBench scores every frame; a mean allows sampling, so here at most
+``clip_features.MAX_FRAMES`` (16) evenly spaced frames are scored, first and last included
+(shared with ``clip_score``). VBench also runs OpenAI's ``clip`` package in fp16 on GPU and
+resizes float tensors, where this runs open_clip in fp32 with PIL's resize: small differences in
+the last digits are expected. ``aesthetic_vbench`` (:mod:`.vbench_exact`) is VBench's own frame
+handling.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class Aesthetic(Evaluator):
         frames = "over up to 16 evenly spaced frames"
         return [
             MetricSpec(
-                "aesthetic_quality/vbench",
+                "aesthetic_quality/vbench_16frames",
                 True,
                 "",
                 f"VBench aesthetic quality: mean {frames} of the LAION aesthetic predictor v1 "
@@ -74,7 +76,7 @@ class Aesthetic(Evaluator):
         scores = aesthetic_scores(head, frames.embeddings)
         return EvalResult(
             metrics={
-                "aesthetic_quality/vbench": float(np.mean(scores / 10.0)),
+                "aesthetic_quality/vbench_16frames": float(np.mean(scores / 10.0)),
                 "aesthetic_score/laion_v1": float(scores.mean()),
             },
             series={"frame_index": frames.frame_index, "aesthetic_score": scores},

@@ -124,6 +124,12 @@ class Evaluator(ABC):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         """The metrics of one case."""
 
+    def shared_evaluate(self, inputs: EvalInput) -> EvalResult:
+        """:meth:`evaluate`, once per case: an evaluator that builds on another's result (the
+        VBench quality score on its dimensions) reads the one the suite already computed."""
+        key = SharedKey[EvalResult](f"result/{self.name}/{self.version}")
+        return inputs.shared(key, lambda: self.evaluate(inputs))
+
     def check_available(self) -> None:
         """Raise :class:`MissingWeightsError` naming every missing file of ``weight_entries``."""
         weights.require_all(*self.weight_entries)

@@ -66,7 +66,13 @@ def load_clip() -> Clip:
     :func:`device`, and open_clip's tokenizer for it (its BPE vocabulary ships inside the
     package: no download). Owned by the evaluator that loads it."""
     path = weights.require(CLIP_WEIGHTS) / CLIP_FILE
-    return Clip(_load_clip(ARCHITECTURE, path, device()), open_clip.get_tokenizer(ARCHITECTURE))
+    return Clip(open_clip_model(ARCHITECTURE, path), open_clip.get_tokenizer(ARCHITECTURE))
+
+
+def open_clip_model(architecture: str, path: Path) -> nn.Module:
+    """open_clip's ``architecture`` with the weights at ``path`` (loaded strictly), in eval mode
+    on :func:`device`."""
+    return _load_clip(architecture, path, device())
 
 
 class _RandomInitNotice(logging.Filter):

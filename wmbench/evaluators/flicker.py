@@ -4,7 +4,10 @@ VBench (``temporal_flickering``) takes the mean absolute difference of consecuti
 averaged over pixels, channels and frame pairs (0-255 scale), and maps it to
 ``(255 - MAE) / 255``: 1 for a frozen video, lower for flicker. VBench applies it to static
 scenes; under a moving camera the score also counts real motion, so compare models on the
-same camera paths. Every consecutive pair is used (the definition does not subsample).
+same camera paths. Every consecutive pair is used (the definition does not subsample). This is
+VBench's ``vbench/temporal_flickering.py`` (commit 45e79ec) exactly: its ``calculate_mae`` is
+``np.mean(cv2.absdiff(...))`` over pixels and channels of each pair, ``cal_score`` maps the mean
+over pairs to ``(255 - MAE) / 255``.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import cv2
 import numpy as np
 
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
+from wmbench.evaluators.vbench_dimensions import TEMPORAL_FLICKERING
 
 
 def consecutive_mae(frames: np.ndarray) -> np.ndarray:
@@ -39,7 +43,7 @@ class Flicker(Evaluator):
     def metric_specs(self) -> list[MetricSpec]:
         return [
             MetricSpec(
-                "temporal_flickering/vbench",
+                TEMPORAL_FLICKERING,
                 True,
                 "",
                 "(255 - mean abs. difference of consecutive frames) / 255; 1 = no change",
@@ -49,6 +53,6 @@ class Flicker(Evaluator):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         pair_mae = consecutive_mae(inputs.video.frames)
         return EvalResult(
-            metrics={"temporal_flickering/vbench": vbench_flicker_score(pair_mae)},
+            metrics={TEMPORAL_FLICKERING: vbench_flicker_score(pair_mae)},
             series={"pair_mae_dn": pair_mae},
         )

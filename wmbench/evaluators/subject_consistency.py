@@ -16,7 +16,9 @@ Deviations from VBench, both stated in the metric's description:
 * The resize is antialiased, as torchvision's ``Resize`` on PIL images (VBench's frame-folder
   path); VBench's video-tensor path resizes without antialiasing.
 
-The weights are ``dino-vitb16`` of the weight store (the official checkpoint, loaded strictly
+The metric is ``subject_consistency/vbench_8fps``; ``subject_consistency_vbench``
+(:mod:`.vbench_exact`) is VBench's own frame handling. The weights are ``dino-vitb16`` of the
+weight store (the official checkpoint, loaded strictly
 into timm's ViT); nothing is downloaded. ``ARCHITECTURE`` names the ViT's size.
 """
 
@@ -153,7 +155,7 @@ class SubjectConsistency(Evaluator):
     def metric_specs(self) -> list[MetricSpec]:
         return [
             MetricSpec(
-                "subject_consistency/vbench",
+                "subject_consistency/vbench_8fps",
                 True,
                 "",
                 "VBench subject consistency: mean over frames of the DINO ViT-B/16 cosine "
@@ -169,7 +171,7 @@ class SubjectConsistency(Evaluator):
         previous, first = vbench_similarities(features)
         per_frame = (previous + first) / 2.0
         return EvalResult(
-            metrics={"subject_consistency/vbench": finite_mean(per_frame)},
+            metrics={"subject_consistency/vbench_8fps": finite_mean(per_frame)},
             series={
                 "frame_index": index[1:],
                 "similarity": per_frame,

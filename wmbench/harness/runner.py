@@ -286,7 +286,7 @@ def _run_case(
     for evaluator in evaluators:
         start = time.perf_counter()
         try:
-            evaluated = evaluator.evaluate(inputs)
+            evaluated = evaluator.shared_evaluate(inputs)
         except Exception as error:  # noqa: BLE001 - recorded per evaluator
             errors[evaluator.name] = _describe(error)
             log(f"{prefix}: evaluator {evaluator.name} FAILED: {error}")

@@ -29,9 +29,12 @@ NOTES = """## Reading notes (properties of the definitions)
 LEARNED_NOTES = f"""The learned metrics' own defects are expectations from their definitions, \
 verified only where their weights are in the local weight store (`python -m wmbench weights \
 list`): LPIPS against the clean clip, the LAION aesthetic score and FVD's per-case mean term \
-should worsen with blur and noise; CLIPSIM (prompt: "{PROMPT}") should fall as noise hides the \
+should worsen with blur and noise, as should VBench's aesthetic and imaging quality (MUSIQ), \
+whose first-minus-last-10 s ΔIQ should grow with a blur ramp; VBench's quality score should fall \
+with noise; CLIPSIM (prompt: "{PROMPT}") should fall as noise hides the \
 room; VBench's subject consistency compares DINO features with the first and the previous \
-frame, which whole-frame gain flicker changes from frame to frame; revisit LPIPS, like revisit \
+frame, which whole-frame gain flicker changes from frame to frame (so does its background \
+consistency, with CLIP ViT-B/32); revisit LPIPS, like revisit \
 PSNR/SSIM, should see the morph. `fvd/clips` counts clips and is constant by design."""
 
 
