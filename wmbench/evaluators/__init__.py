@@ -20,6 +20,8 @@ EVALUATORS = Registry(
         "subject_consistency": "wmbench.evaluators.subject_consistency:SubjectConsistency",
         "lpips": "wmbench.evaluators.lpips_distance:LpipsDistance",
         "fvd": "wmbench.evaluators.fvd:FrechetVideoDistance",
+        "dynamic_degree": "wmbench.evaluators.dynamic_degree:DynamicDegree",
+        "motion_smoothness": "wmbench.evaluators.motion_smoothness:MotionSmoothness",
     },
 )
 
