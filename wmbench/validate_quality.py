@@ -38,6 +38,7 @@ from wmbench.evaluators.flow import FlowConsistency
 from wmbench.evaluators.reference import Reference
 from wmbench.evaluators.revisit import Revisit
 from wmbench.evaluators.sharpness import Sharpness
+from wmbench.evaluators.vbench_dimensions import MOTION_SMOOTHNESS
 from wmbench.models.base import Generation
 
 PASS_RHO = 0.95
@@ -109,7 +110,7 @@ DEFECTS = (
     Defect("blur_ramp", "sigma px at end", (0, 0.5, 1, 1.5, 2, 3),
            _frames_only(degrade.blur, ramp=True), ("sharpness_change_pct",)),
     Defect("freeze", "fraction of frames", (0, 0.1, 0.2, 0.3, 0.4, 0.5), _retimed(degrade.freeze),
-           ("motion_jerk_ratio", "dynamic_pair_fraction")),
+           ("motion_jerk_ratio", "dynamic_pair_fraction", MOTION_SMOOTHNESS)),
     Defect("slowdown", "speed lost at end", (0, 0.1, 0.2, 0.3, 0.4, 0.5),
            _retimed(degrade.slowdown), ("motion_change_pct",)),
     Defect("morph", "blend at end", (0, 0.2, 0.4, 0.6, 0.8, 1.0), _morph, REVISIT),
@@ -259,7 +260,10 @@ list`): LPIPS against the clean clip, the LAION aesthetic score and FVD's per-ca
 should worsen with blur and noise; CLIPSIM (prompt: "{PROMPT}") should fall as noise hides the \
 room; VBench's subject consistency compares DINO features with the first and the previous \
 frame, which whole-frame gain flicker changes from frame to frame; revisit LPIPS, like revisit \
-PSNR/SSIM, should see the morph. `fvd/clips` counts clips and is constant by design."""
+PSNR/SSIM, should see the morph; VBench's motion smoothness (AMT-S) should fall as repeated \
+frames make the dropped frames unlike the interpolation of their neighbours, while its RAFT \
+dynamic degree is, like the DIS proxy, a yes/no decision not expected to rank the ladder. \
+`fvd/clips` counts clips and is constant by design."""
 
 
 def _cell(value: float, fmt: str, bold: bool) -> str:

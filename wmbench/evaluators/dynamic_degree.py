@@ -75,11 +75,12 @@ def vbench_dynamic_degree(
     ``flow``, ``batch`` pairs per call (1: VBench's own loop, the reference for batching)."""
     index = sampled_frames(len(frames), fps)
     threshold, count_num = vbench_params(frames.shape[1], frames.shape[2], len(index))
-    starts = range(0, len(index) - 1, batch)
-    scores = [
-        top_flow_magnitude(flow(frames[index[s : s + batch]], frames[index[s + 1 : s + batch + 1]]))
-        for s in starts
-    ]
+    pairs = len(index) - 1
+    scores = []
+    for start in range(0, pairs, batch):
+        stop = min(start + batch, pairs)
+        first, second = frames[index[start:stop]], frames[index[start + 1 : stop + 1]]
+        scores.append(top_flow_magnitude(flow(first, second)))
     score = torch.cat(scores).cpu().numpy() if scores else np.zeros(0)
     dynamic = float(np.sum(score > threshold) >= count_num) if len(score) else float("nan")
     return DynamicDegreeResult(index, score, threshold, count_num, dynamic)

@@ -30,7 +30,8 @@ from wmbench.errors import InputError
 from wmbench.evaluators.amt import AMTS
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.evaluators.learned_weights import device, load_state, read_state, require_weights
-from wmbench.evaluators.raft_flow import pair_batch, sintel_padding
+from wmbench.evaluators.raft_flow import pair_batch, require_min_side, sintel_padding
+from wmbench.evaluators.reference import single_torch_thread
 from wmbench.evaluators.vbench_dimensions import MOTION_SMOOTHNESS
 
 WEIGHTS = "amt-s"
@@ -77,12 +78,14 @@ def amt_model() -> AMTS:
 
 
 def amt_interpolate(model: AMTS) -> InterpolateFn:
-    """``model``'s frames at t = 1/2 (VBench's ``embt``), on the model's device."""
+    """``model``'s frames at t = 1/2 (VBench's ``embt``), on the model's device, one torch
+    thread (as :func:`wmbench.evaluators.raft_flow.raft_flow`)."""
     target = next(model.parameters()).device
 
     def interpolate(first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        require_min_side(*first.shape[-2:], "AMT-S")
         embt = torch.full((len(first), 1, 1, 1), 0.5, device=target)
-        with torch.inference_mode():
+        with single_torch_thread(), torch.inference_mode():
             return model(first.to(target), second.to(target), embt)
 
     return interpolate

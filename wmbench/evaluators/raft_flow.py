@@ -32,12 +32,14 @@ from torchvision.models.optical_flow import RAFT, raft_large
 from wmbench import weights
 from wmbench.errors import InputError
 from wmbench.evaluators.learned_weights import device, load_state, read_state
+from wmbench.evaluators.reference import single_torch_thread
 
 ORIGINAL_WEIGHTS = "raft-things"
 ORIGINAL_CHECKPOINT = "raft-things.pth"
 WEIGHTS = "raft-things-torchvision"
 CHECKPOINT = "raft_large_things.pth"
 FLOW_ITERS = 20
+MIN_SIDE = 128  # RAFT's and AMT's 1/8-resolution correlations are pooled 3 more times
 ORIGINAL_KEYS = "princeton-vl RAFT's state dict (module.fnet, module.cnet, module.update_block)"
 TORCHVISION_KEYS = "torchvision raft_large's state dict (`python -m wmbench weights convert raft`)"
 
@@ -135,6 +137,13 @@ def sintel_padding(height: int, width: int, multiple: int) -> tuple[int, int, in
     return (pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2)
 
 
+def require_min_side(height: int, width: int, network: str) -> None:
+    """An InputError unless both padded sides reach ``MIN_SIDE`` px, which ``network`` needs."""
+    if min(height, width) < MIN_SIDE:
+        expected = f"frames at least {MIN_SIDE} px on each side for {network}"
+        raise InputError("<video>", "frames", expected, f"{width}x{height} after padding")
+
+
 def raft_inputs(frames: np.ndarray) -> torch.Tensor:
     """Frames (N, H, W, 3) uint8 -> (N, 3, H', W') in [-1, 1] (RAFT's ``2 * (x / 255) - 1``),
     padded by replication to multiples of 8."""
@@ -145,8 +154,11 @@ def raft_inputs(frames: np.ndarray) -> torch.Tensor:
 
 def raft_flow(model: RAFT, first: np.ndarray, second: np.ndarray) -> torch.Tensor:
     """RAFT's flow (N, 2, H', W') in px from ``first`` to ``second`` (N, H, W, 3) uint8, after
-    ``FLOW_ITERS`` iterations, at the padded size (as VBench scores it)."""
+    ``FLOW_ITERS`` iterations, at the padded size (as VBench scores it). One torch thread, as
+    the other learned evaluators: on a busy two-core machine two threads made a pair 20x
+    slower."""
     target = next(model.parameters()).device
-    with torch.inference_mode():
-        image1, image2 = raft_inputs(first).to(target), raft_inputs(second).to(target)
+    image1, image2 = raft_inputs(first).to(target), raft_inputs(second).to(target)
+    require_min_side(*image1.shape[-2:], "RAFT")
+    with single_torch_thread(), torch.inference_mode():
         return model(image1, image2, num_flow_updates=FLOW_ITERS)[-1]

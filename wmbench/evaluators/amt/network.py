@@ -74,7 +74,7 @@ class AMTS(nn.Module):
         return torch.cat([corr0, corr1], 1), torch.cat([flow0, flow1], 1)
 
     @staticmethod
-    def _apply(update, feature, flow0, flow1, corr, flow):
+    def _refine(update, feature, flow0, flow1, corr, flow):
         """One residual update of a level's feature and flows."""
         delta_feature, delta_flow = update(feature, flow, corr)
         delta0, delta1 = torch.chunk(delta_flow, 2, 1)
@@ -92,14 +92,14 @@ class AMTS(nn.Module):
 
         flow0, flow1, feature = self.decoder4(f0_4, f1_4, embt)  # 1/8
         corr, flow = self._lookup(corr_fn, coord, flow0, flow1, embt, 1)
-        feature, flow0, flow1 = self._apply(self.update4, feature, flow0, flow1, corr, flow)
+        feature, flow0, flow1 = self._refine(self.update4, feature, flow0, flow1, corr, flow)
         for decoder, update, f0, f1, downsample in (
             (self.decoder3, self.update3, f0_3, f1_3, 2),  # -> 1/4
             (self.decoder2, self.update2, f0_2, f1_2, 4),  # -> 1/2
         ):
             flow0, flow1, feature = decoder(feature, f0, f1, flow0, flow1)
             corr, flow = self._lookup(corr_fn, coord, flow0, flow1, embt, downsample)
-            feature, flow0, flow1 = self._apply(update, feature, flow0, flow1, corr, flow)
+            feature, flow0, flow1 = self._refine(update, feature, flow0, flow1, corr, flow)
 
         flow0, flow1, mask, img_res = self.decoder1(
             feature, features0[0], features1[0], flow0, flow1
