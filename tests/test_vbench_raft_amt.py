@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 import types
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ from wmbench.evaluators.dynamic_degree import (
 from wmbench.evaluators.motion_smoothness import MotionSmoothness, vbench_motion_smoothness
 from wmbench.evaluators.raft_flow import convert_raft_state, raft_inputs
 from wmbench.evaluators.vbench_dimensions import DYNAMIC_DEGREE, MOTION_SMOOTHNESS
-from wmbench.validate_quality import eval_input
+from wmbench.validate_quality import DEFECTS, eval_input, validate_quality
 
 REPO = Path(__file__).resolve().parents[1]
 RAFT_ORIGINAL = Path("raft-things/raft-things.pth")
@@ -334,6 +335,22 @@ def test_smoke_run_reports_both_dimensions(present, tmp_path):
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 2 and set(results["status"]) == {"ok"}
     assert results[[DYNAMIC_DEGREE, MOTION_SMOOTHNESS]].notna().all().all()
+
+
+def test_both_join_the_degradation_study_with_their_weights(present, tmp_path):
+    freeze = next(d for d in DEFECTS if d.name == "freeze")
+    assert MOTION_SMOOTHNESS in freeze.targets
+    out = tmp_path / "quality.md"
+    validate_quality(out, (0,), 9, (128, 128), defects=(replace(freeze, severities=(0, 0.4)),))
+    files = (RAFT_FILE.as_posix(), AMT_FILE.as_posix())
+    lines = out.read_text().splitlines()
+    measured = {line.split("|")[1].strip() for line in lines if any(f in line for f in files)}
+    assert measured == {"dynamic_degree", "motion_smoothness"}
+    values = pd.read_csv(out.with_suffix(".csv")).set_index("metric")["value"]
+    assert (
+        np.isfinite(values[[DYNAMIC_DEGREE, MOTION_SMOOTHNESS]]).all()
+        and len(values[DYNAMIC_DEGREE]) == 2
+    )
 
 
 # --- against VBench's own modules, where a checkout is given -------------------------------------
