@@ -229,7 +229,7 @@ def require(name: str) -> Path:
         )
         remedy = "".join(
             f"Run `python -m wmbench weights convert {c}` (it reads entry "
-            f"'{CONVERSIONS[c].source}' of the store); or "
+            f"'{CONVERSIONS[c].source}' of the store), or: "
             for c in sorted(conversions)
         )
         raise MissingWeightsError(
