@@ -16,6 +16,8 @@ the CPU, as the evaluators do.
 
 from __future__ import annotations
 
+import functools
+import os
 import time
 
 import cv2
@@ -28,7 +30,7 @@ from wmbench.evaluators.amt import AMTS
 from wmbench.evaluators.dynamic_degree import vbench_dynamic_degree
 from wmbench.evaluators.learned_weights import device
 from wmbench.evaluators.motion_smoothness import amt_interpolate, vbench_motion_smoothness
-from wmbench.evaluators.raft_flow import pair_batch, raft_flow
+from wmbench.evaluators.raft_flow import FLOW_ITERS, pair_batch, raft_flow, raft_inputs
 from wmbench.evaluators.reference import single_torch_thread
 
 WIDTH, HEIGHT, FPS, CLIP_FRAMES, STEP_PX = 1280, 720, 16.0, 961, 2
@@ -59,11 +61,15 @@ def seconds(call) -> float:
     return time.perf_counter() - start
 
 
-def report(name: str, evaluator_s: float, forward_s: float) -> None:
-    per_call = evaluator_s / PAIRS
+def report(name: str, forward, evaluate) -> None:
+    """Print ``evaluate``'s time per call beside one ``forward``: the faster of one timed before
+    and one after it (a shared machine's load moves single timings by up to 2x)."""
+    before = seconds(forward)
+    per_call = seconds(evaluate) / PAIRS
+    forward_s = min(before, seconds(forward))
     print(
-        f"\n{name} on {device().type}: {per_call:.2f} s per call over {PAIRS} calls "
-        f"(batch {pair_batch()}), one network forward {forward_s:.2f} s "
+        f"\n{name} on {device().type} (load {os.getloadavg()[0]:.1f}): {per_call:.2f} s per "
+        f"call over {PAIRS} calls (batch {pair_batch()}), one network forward {forward_s:.2f} s "
         f"({per_call / forward_s:.2f}x); per 60 s 720p clip {per_call * CALLS_PER_CLIP:.0f} s "
         f"({CALLS_PER_CLIP} calls, scaled from {PAIRS})"
     )
@@ -71,47 +77,34 @@ def report(name: str, evaluator_s: float, forward_s: float) -> None:
 
 def test_dynamic_degree_raft_720p(frames):
     model = raft_large().eval().to(device())
-    first, second = frames[:1], frames[2:3]  # the first pair dynamic degree scores at 16 fps
     target = next(model.parameters()).device
-    image1, image2 = (
-        torch.from_numpy(f).permute(0, 3, 1, 2).float() / 127.5 - 1 for f in (first, second)
-    )
-    image1, image2 = image1.to(target), image2.to(target)
+    pair = [raft_inputs(f).to(target) for f in (frames[:1], frames[2:3])]  # 720 = 90 x 8
 
-    def forward() -> None:
+    def forward(a: torch.Tensor, b: torch.Tensor) -> None:
         with single_torch_thread(), torch.inference_mode():
-            model(image1, image2, num_flow_updates=20)
+            model(a, b, num_flow_updates=FLOW_ITERS)
 
-    with single_torch_thread(), torch.inference_mode():
-        warm_up(lambda a, b: model(a, b, num_flow_updates=20), image1, image2)
-    forward_s = seconds(forward)
-    result = None
+    warm_up(forward, *pair)
+    scores = []
 
     def evaluate() -> None:
-        nonlocal result
-        result = vbench_dynamic_degree(
-            frames, FPS, lambda a, b: raft_flow(model, a, b), pair_batch()
-        )
+        flow = functools.partial(raft_flow, model)
+        scores.append(vbench_dynamic_degree(frames, FPS, flow, pair_batch()).score_px)
 
-    evaluator_s = seconds(evaluate)
-    report("dynamic_degree (RAFT)", evaluator_s, forward_s)
-    assert result is not None and len(result.score_px) == PAIRS
+    report("dynamic_degree (RAFT)", lambda: forward(*pair), evaluate)
+    assert len(scores[0]) == PAIRS
 
 
 def test_motion_smoothness_amt_720p(frames):
-    model = AMTS().eval().to(device())
-    interpolate = amt_interpolate(model)
-    pair = [
+    interpolate = amt_interpolate(AMTS().eval().to(device()))
+    pair = [  # 720 = 45 x 16: no padding
         torch.from_numpy(f).permute(0, 3, 1, 2).float() / 255.0 for f in (frames[:1], frames[2:3])
     ]
     warm_up(interpolate, *pair)
-    forward_s = seconds(lambda: interpolate(*pair))  # 720 px: a multiple of 16, no padding
-    result = None
+    diffs = []
 
     def evaluate() -> None:
-        nonlocal result
-        result = vbench_motion_smoothness(frames, interpolate, pair_batch())
+        diffs.append(vbench_motion_smoothness(frames, interpolate, pair_batch()).abs_diff_dn)
 
-    evaluator_s = seconds(evaluate)
-    report("motion_smoothness (AMT-S)", evaluator_s, forward_s)
-    assert result is not None and len(result.abs_diff_dn) == PAIRS
+    report("motion_smoothness (AMT-S)", lambda: interpolate(*pair), evaluate)
+    assert len(diffs[0]) == PAIRS
