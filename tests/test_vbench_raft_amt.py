@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 import types
+import zipfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,6 +103,24 @@ def test_missing_weights_name_the_exact_file(tmp_path, monkeypatch, capsys):
         DynamicDegree().check_available()
     assert main(["weights", "convert", "raft"]) != 0  # converting needs the original
     assert str(tmp_path / RAFT_ORIGINAL) in capsys.readouterr().err
+
+
+def test_fetch_unzips_raft_s_archive_and_derives_the_converted_entry(tmp_path, monkeypatch):
+    archive = tmp_path / "models.zip"
+    with zipfile.ZipFile(archive, "w") as zipped, zipped.open("models/raft-things.pth", "w") as f:
+        torch.save(random_original(), f)
+    source = f"{archive.as_uri()}#models/raft-things.pth"
+    local = (weights.WeightFile("raft-things.pth", source),)
+    entry = replace(weights.ENTRIES["raft-things"], files=local)
+    monkeypatch.setitem(weights.ENTRIES, "raft-things", entry)
+    monkeypatch.setenv("WMBENCH_WEIGHTS", str(tmp_path / "store"))
+    weights.fetch("raft-things-torchvision")  # fetches what the conversion reads, converts
+    assert not weights.missing_files("raft-things") and not weights.missing_files(
+        "raft-things-torchvision"
+    )
+    assert sorted(p.name for p in (tmp_path / "store" / "raft-things").iterdir()) == [
+        "raft-things.pth"
+    ]
 
 
 def test_both_evaluators_are_registered_and_declare_their_entries():
