@@ -9,6 +9,7 @@ import pytest
 
 from tests.test_quality_evaluators import out_and_back
 from tests.test_quality_metrics import panning
+from tests.test_vbench_raft_amt import AMT_FILE, RAFT_FILE
 from tests.vbench_store import (
     FILES,
     empty_store_fixture,  # noqa: F401 - the fixtures
@@ -109,13 +110,14 @@ def test_blank_on_a_store_without_weights_naming_the_dimensions_and_files(empty_
         with pytest.raises(MissingWeightsError) as error:
             call()
         message = str(error.value)
-        for file in FILES.values():
+        every = [*FILES.values(), AMT_FILE, RAFT_FILE]
+        for file in every:
             assert str(empty_store / file) in message
         for metric in ("subject_consistency/vbench", "background_consistency/vbench",
                        "aesthetic_quality/vbench", "imaging_quality/vbench"):  # fmt: skip
             assert metric in message
         assert "temporal_flickering/vbench" not in message  # weight-free: available
-        assert set(error.value.missing) == {empty_store / file for file in FILES.values()}
+        assert set(error.value.missing) == {empty_store / file for file in every}
 
 
 class StandIn(Evaluator):
@@ -150,13 +152,16 @@ def other_branch_dimensions(monkeypatch):
         )
 
 
-def test_only_the_other_branch_s_dimensions_missing_are_named(filled_store):
+def test_an_unregistered_dimension_is_named(filled_store, monkeypatch):
+    monkeypatch.setattr(
+        "wmbench.evaluators.vbench_quality.dimension_evaluator",
+        lambda d: None if d.evaluator == "dynamic_degree" else EVALUATORS.get(d.evaluator)(),
+    )
     with pytest.raises(MissingWeightsError) as error:
         VBenchQualityScore().check_available()
     message = str(error.value)
-    assert "motion_smoothness/vbench: no evaluator 'motion_smoothness'" in message
     assert "dynamic_degree/vbench: no evaluator 'dynamic_degree'" in message
-    assert error.value.missing == ()
+    assert "motion_smoothness/vbench (motion_smoothness): missing" in message  # no AMT-S here
 
 
 def test_present_on_the_test_made_weights_and_reusing_the_dimensions(

@@ -100,6 +100,11 @@ def _parser() -> argparse.ArgumentParser:
     weight_fetch = weight_verbs.add_parser("fetch", help="download an entry (needs internet)")
     weight_fetch.add_argument("name", help="entry name, as `weights list` shows it")
     weight_fetch.set_defaults(handler=_weights_fetch)
+    weight_convert = weight_verbs.add_parser(
+        "convert", help="derive an entry from one in the store (raft: VBench's RAFT -> torchvision)"
+    )
+    weight_convert.add_argument("name", help="conversion name (raft)")
+    weight_convert.set_defaults(handler=_weights_convert)
     add_report_parsers(verbs)
     return parser
 
@@ -251,4 +256,11 @@ def _weights_fetch(args: argparse.Namespace) -> int:
     from wmbench.core import weights
 
     print(f"fetched {args.name} into {weights.fetch(args.name)}")
+    return 0
+
+
+def _weights_convert(args: argparse.Namespace) -> int:
+    from wmbench.core import weights
+
+    print(f"converted {args.name}: wrote {weights.convert(args.name)}")
     return 0

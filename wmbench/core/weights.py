@@ -1,6 +1,8 @@
 """The local weight store: every learned component loads its weights from here, never from the
 network. ``python -m wmbench weights list`` shows what is present; ``weights fetch NAME``
-downloads an entry on a machine with internet access.
+downloads an entry on a machine with internet access; ``weights convert NAME`` derives an entry
+from another already in the store (:data:`CONVERSIONS`: ``raft`` renames VBench's RAFT
+checkpoint into torchvision's keys).
 
 The store is one folder, ``$WMBENCH_WEIGHTS`` (default ``<cache>/weights``, the cache being
 ``$WMBENCH_CACHE`` or ``~/.cache/wmbench``); entry ``NAME`` lives in ``<store>/NAME/``.
@@ -10,10 +12,12 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import os
 import shutil
 import tempfile
 import urllib.request
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +31,8 @@ DIGEST_CHARS = 16  # of a sha256 in hex, as listed and recorded
 @dataclass(frozen=True)
 class WeightFile:
     """One file of an entry: its path inside the entry folder and where ``fetch`` gets it
-    (``https://...`` or ``hf://REPO/PATH``)."""
+    (``https://...``, ``https://...zip#MEMBER`` for a file inside a zip archive,
+    ``hf://REPO/PATH``, or ``convert:NAME`` for a file :func:`convert` derives)."""
 
     path: str
     source: str
@@ -44,6 +49,18 @@ class WeightEntry:
 
 def _hf(repo: str, path: str) -> str:
     return f"hf://{repo}/{path}"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """How ``weights convert NAME`` derives a ``convert:NAME`` file: ``function``
+    (``module:function``, no arguments, returns the written path) reads entry ``source``."""
+
+    source: str
+    function: str
+
+
+CONVERSIONS = {"raft": Conversion("raft-things", "wmbench.evaluators.raft_flow:convert_store_raft")}
 
 
 _SANA_WM = "Efficient-Large-Model/SANA-WM_bidirectional"
@@ -133,6 +150,31 @@ ENTRIES: dict[str, WeightEntry] = {
             licence="Apache-2.0",
         ),
         WeightEntry(
+            "raft-things",
+            (
+                WeightFile(
+                    "raft-things.pth",
+                    "https://dl.dropboxusercontent.com/s/4j4z58wuv8o0mfz/models.zip"
+                    "#models/raft-things.pth",
+                ),
+            ),
+            used_by="VBench dynamic degree (princeton-vl RAFT, FlyingChairs + FlyingThings3D; "
+            "read only by `weights convert raft`)",
+            licence="BSD-3-Clause",
+        ),
+        WeightEntry(
+            "raft-things-torchvision",
+            (WeightFile("raft_large_things.pth", "convert:raft"),),
+            used_by="VBench dynamic degree (raft-things in torchvision raft_large's keys)",
+            licence="BSD-3-Clause",
+        ),
+        WeightEntry(
+            "amt-s",
+            (WeightFile("amt-s.pth", _hf("lalala125/AMT", "amt-s.pth")),),
+            used_by="VBench motion smoothness (AMT-S frame interpolation)",
+            licence="CC BY-NC 4.0",
+        ),
+        WeightEntry(
             "i3d",
             (
                 WeightFile(
@@ -206,11 +248,19 @@ def require(name: str) -> Path:
     missing = missing_files(name)
     if missing:
         listed = "\n  ".join(str(path) for path in missing)
+        conversions = {f.source.removeprefix("convert:") for f in ENTRIES[name].files} & set(
+            CONVERSIONS
+        )
+        remedy = "".join(
+            f"Run `python -m wmbench weights convert {c}` (it reads entry "
+            f"'{CONVERSIONS[c].source}' of the store), or: "
+            for c in sorted(conversions)
+        )
         raise MissingWeightsError(
             f"weights '{name}' ({ENTRIES[name].used_by}) are not in the local weight store; "
-            f"missing:\n  {listed}\nPlace the files there, or run `python -m wmbench weights "
-            f"fetch {name}` on a machine with internet access and copy {entry_dir(name)} here "
-            f"(the store is $WMBENCH_WEIGHTS, now {store_root()}).",
+            f"missing:\n  {listed}\n{remedy}Place the files there, or run `python -m wmbench "
+            f"weights fetch {name}` on a machine with internet access and copy {entry_dir(name)} "
+            f"here (the store is $WMBENCH_WEIGHTS, now {store_root()}).",
             missing,
         )
     return entry_dir(name)
@@ -286,6 +336,11 @@ def fetch(name: str) -> Path:
         target = entry_dir(name) / weight.path
         if target.is_file():
             continue
+        if weight.source.startswith("convert:"):  # derived: fetch what it reads, convert
+            conversion = weight.source.removeprefix("convert:")
+            fetch(CONVERSIONS[conversion].source)
+            convert(conversion)
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=target.name + ".", dir=target.parent)
         os.close(handle)
@@ -306,7 +361,29 @@ def fetch(name: str) -> Path:
     return entry_dir(name)
 
 
+def convert(name: str) -> Path:
+    """Run conversion ``name`` of :data:`CONVERSIONS`; the path it wrote."""
+    if name not in CONVERSIONS:
+        raise KeyError(f"unknown conversion '{name}'; known: {', '.join(CONVERSIONS)}")
+    module, function = CONVERSIONS[name].function.split(":")
+    return getattr(importlib.import_module(module), function)()
+
+
 def _download(source: str, target: Path) -> None:
+    url, _, member = source.partition("#")
+    if member:  # a file inside a zip archive
+        archive = target.with_name(target.name + ".zip")
+        try:
+            _download(url, archive)
+            with (
+                zipfile.ZipFile(archive) as zipped,
+                zipped.open(member) as file,
+                open(target, "wb") as out,
+            ):
+                shutil.copyfileobj(file, out)
+        finally:
+            archive.unlink(missing_ok=True)
+        return
     if source.startswith("hf://"):
         from huggingface_hub import hf_hub_download
 

@@ -26,6 +26,8 @@ EVALUATORS = Registry(
         "subject_consistency_vbench": "wmbench.evaluators.vbench_exact:SubjectConsistencyVBench",
         "aesthetic_vbench": "wmbench.evaluators.vbench_exact:AestheticVBench",
         "vbench_quality_score": "wmbench.evaluators.vbench_quality:VBenchQualityScore",
+        "dynamic_degree": "wmbench.evaluators.dynamic_degree:DynamicDegree",
+        "motion_smoothness": "wmbench.evaluators.motion_smoothness:MotionSmoothness",
     },
 )
 

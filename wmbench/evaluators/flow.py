@@ -169,7 +169,8 @@ class FlowConsistency(Evaluator):
                 "motion_jerk_ratio",
                 False,
                 "",
-                "motion smoothness: mean |flow acceleration| / mean |flow|; 0 = uniform motion",
+                "motion smoothness: mean |flow acceleration| / mean |flow|; 0 = uniform motion "
+                "(a weight-free proxy; VBench's AMT-S score is motion_smoothness/vbench)",
             ),
             MetricSpec(
                 "dynamic_pair_fraction",
@@ -181,7 +182,8 @@ class FlowConsistency(Evaluator):
                 "dynamic_degree/vbench_dis",
                 True,
                 "",
-                "1 when at least a quarter of the pairs move (VBench's per-video decision)",
+                "1 when at least a quarter of the pairs move (VBench's per-video decision); a "
+                "weight-free proxy of dynamic_degree/vbench, DIS flow in place of RAFT",
             ),
         ]
 

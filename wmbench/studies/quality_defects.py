@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wmbench.core.types import Trajectory
+from wmbench.evaluators.vbench_dimensions import MOTION_SMOOTHNESS
 from wmbench.studies import degrade
 
 PASS_RHO = 0.95
@@ -86,7 +87,7 @@ DEFECTS = (
            _frames_only(degrade.blur, ramp=True),
            ("sharpness_change_pct", "delta_iq/vbench_musiq")),
     Defect("freeze", "fraction of frames", (0, 0.1, 0.2, 0.3, 0.4, 0.5), _retimed(degrade.freeze),
-           ("motion_jerk_ratio", "dynamic_pair_fraction")),
+           ("motion_jerk_ratio", "dynamic_pair_fraction", MOTION_SMOOTHNESS)),
     Defect("slowdown", "speed lost at end", (0, 0.1, 0.2, 0.3, 0.4, 0.5),
            _retimed(degrade.slowdown), ("motion_change_pct",)),
     Defect("morph", "blend at end", (0, 0.2, 0.4, 0.6, 0.8, 1.0), _morph, REVISIT),

@@ -35,7 +35,10 @@ with noise; CLIPSIM (prompt: "{PROMPT}") should fall as noise hides the \
 room; VBench's subject consistency compares DINO features with the first and the previous \
 frame, which whole-frame gain flicker changes from frame to frame (so does its background \
 consistency, with CLIP ViT-B/32); revisit LPIPS, like revisit \
-PSNR/SSIM, should see the morph. `fvd/clips` counts clips and is constant by design."""
+PSNR/SSIM, should see the morph; VBench's motion smoothness (AMT-S) should fall as repeated \
+frames make the dropped frames unlike the interpolation of their neighbours, while its RAFT \
+dynamic degree is, like the DIS proxy, a yes/no decision not expected to rank the ladder. \
+`fvd/clips` counts clips and is constant by design."""
 
 
 def _cell(value: float, fmt: str, bold: bool) -> str:
