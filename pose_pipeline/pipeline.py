@@ -64,7 +64,7 @@ class _Stages:
 
 
 @contextmanager
-def _quiet_colmap() -> Iterator[None]:
+def quiet_colmap() -> Iterator[None]:
     previous = pycolmap.logging.minloglevel
     pycolmap.logging.minloglevel = 3
     try:
@@ -100,7 +100,7 @@ def annotate(
                 motion, config.stride, config.max_shift, config.max_speed_change
             )
             note["text"] = f"{len(keyframes)} keyframes of {num_frames} frames"
-        with tempfile.TemporaryDirectory(prefix="pose_pipeline-") as folder, _quiet_colmap():
+        with tempfile.TemporaryDirectory(prefix="pose_pipeline-") as folder, quiet_colmap():
             annotation = _reconstruct(Path(folder), source, camera, keyframes, num_frames, config,
                                       depth, stages, summary)  # fmt: skip
     except _Failed as failure:

@@ -6,6 +6,8 @@
 * ``hard``: ``sharp_turns``, ``fast_yaw`` (the head swings while walking), ``vertical`` (crane
   up and down while tilting), ``zigzag``.
 * ``loop``: whole laps of a circle, ending at exactly its first pose.
+* ``return``: paths that cross or retrace themselves and end on their first pose
+  (:mod:`wmbench.worlds.returning`).
 
 Frame and units: see :mod:`wmbench.worlds.primitives` (metres, y down). Every path starts at
 the free space's centre at eye height, facing a yaw drawn from ``seed`` alone with pitch
@@ -31,6 +33,7 @@ FAMILIES = {
 EYE_HEIGHT_M = 1.6
 START_PITCH_DEG = -5.0
 MAX_DEG_PER_SECOND = 90.0
+RETURNING_FAMILIES = ("loop", "return")  # paths that end exactly on their first pose
 FIT_SLACK_M = 0.05
 LocalPath = tuple[np.ndarray, np.ndarray, np.ndarray]  # positions (N, 3), yaw, pitch (N,) deg
 
@@ -62,7 +65,7 @@ def make_trajectory(
     reach = float(world.free_space.half_extent[[0, 2]].min()) - FIT_SLACK_M
     position, yaw, pitch = VARIANTS[variant](rng, times, reach)
     c2w = _place(world, position, yaw + start_yaw, pitch)
-    if family == "loop":
+    if family in RETURNING_FAMILIES:
         c2w[-1] = c2w[0]
     focal = width / 2 / np.tan(np.radians(fov_deg) / 2)
     intrinsics = np.array(
@@ -320,3 +323,10 @@ VARIANTS = {
     "zigzag": zigzag,
     "circle": circle,
 }
+
+# The ``return`` family lives in its own module, built on the helpers above (imported last:
+# the package imports this module first, so the cycle always resolves).
+from wmbench.worlds.returning import RETURNING  # noqa: E402
+
+FAMILIES["return"] = tuple(RETURNING)
+VARIANTS.update(RETURNING)
