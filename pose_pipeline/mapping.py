@@ -30,6 +30,8 @@ def _incremental_options(config: AnnotatorConfig) -> pycolmap.IncrementalPipelin
     options.mapper.abs_pose_refine_focal_length = False
     options.mapper.abs_pose_refine_extra_params = False
     options.triangulation.random_seed = config.seed
+    options.mapper.filter_min_tri_angle = config.min_tri_angle_deg
+    options.triangulation.min_angle = config.min_tri_angle_deg
     return options
 
 
@@ -45,6 +47,8 @@ def _global_options(config: AnnotatorConfig) -> pycolmap.GlobalPipelineOptions:
     mapper.global_positioning.random_seed = config.seed
     mapper.global_positioning.use_gpu = False
     mapper.retriangulation.random_seed = config.seed
+    mapper.retriangulation.min_angle = config.min_tri_angle_deg
+    mapper.min_tri_angle_deg = config.min_tri_angle_deg
     bundle = mapper.bundle_adjustment
     bundle.refine_focal_length = False
     bundle.refine_principal_point = False

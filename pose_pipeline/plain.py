@@ -14,6 +14,7 @@ import numpy as np
 import pycolmap
 
 from pose_pipeline.camera import PinholeCamera
+from pose_pipeline.confidence import frame_confidence, keyframe_support
 from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.features import extract, write_keyframes
 from pose_pipeline.frames import FrameSource
@@ -69,9 +70,10 @@ def plain_pycolmap(
     poses = {i: (c2w, err * camera.width / sift.width) for i, (c2w, err) in
              keyframe_poses(model).items()}  # fmt: skip
     c2w, status, errors = register_all_frames(count, poses, config.max_interpolation_gap)
+    confidence = frame_confidence(status, errors, keyframe_support(model), stride)
     valid = np.isfinite(c2w).all(axis=(1, 2))
     first = int(np.argmax(valid))
     c2w = np.where(valid[:, None, None], np.linalg.inv(c2w[first]) @ c2w, np.nan)
     summary.update(registered_keyframes=model.num_reg_images(),
                    registration_rate=model.num_reg_images() / len(keyframes))  # fmt: skip
-    return Annotation(c2w, status, errors, keyframes, camera.matrix(), False, summary)
+    return Annotation(c2w, status, errors, keyframes, camera.matrix(), False, summary, confidence)
