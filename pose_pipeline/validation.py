@@ -114,11 +114,12 @@ def drift_recovery(
     drifts_deg: tuple[float, ...],
     config: AnnotatorConfig,
     metrics: tuple[str, ...] = ("rot_err_deg/wmbench", "rot_err_rad_sum/cami2v"),
+    variant: str | None = None,
 ) -> dict:
     """Measured against predicted error for renders with each rotation drift, per metric."""
     points = []
     for drift in drifts_deg:
-        clip = oracle_clip(kind, family, seed, num_frames, width, height, drift)
+        clip = oracle_clip(kind, family, seed, num_frames, width, height, drift, variant)
         predicted, _ = camera_metrics.score(clip.rendered.c2w, clip.truth.c2w, None, 16.0)
         measured = measure(clip, config)["metrics"]
         points.append({"drift_deg": drift, **{
