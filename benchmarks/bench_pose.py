@@ -10,10 +10,13 @@ prints beside scores).
    default settings otherwise. The clip is rendered at 640x360 and upscaled x2 (a native 720p
    render costs about 30 CPU minutes); the annotator scales frames to 640 px for SIFT either
    way, so it reads, decodes and resizes a real 720p file. Wall and CPU seconds per stage.
-2. The floor at the default settings: 961-frame oracle renders (640x360, exact frames) of the
-   smooth, hard and loop families, scored against their own paths.
-3. Injected rotation drift (0, 1, 2, 5, 10 degrees) on 161-frame 320x180 renders: measured
-   against predicted error, slope and R^2 per protocol.
+2. The floor at the default settings: oracle renders (exact frames; ``--floor-frames``, at each
+   of ``--floor-sizes``) of the smooth, hard and loop families and of every variant of the
+   ``return`` family (paths that cross or retrace themselves), scored against their own paths,
+   each beside plain pycolmap on the same frames (:mod:`pose_pipeline.plain`), same run.
+3. Injected rotation drift (0, 1, 2, 5, 10 degrees) on 161-frame 320x180 renders of a smooth
+   and of a returning (``out_and_back``) path: measured against predicted error, slope and R^2
+   per protocol.
 4. Repeatability: the default stride annotated twice; the largest pose difference.
 """
 
@@ -30,6 +33,7 @@ import cv2
 import numpy as np
 
 from pose_pipeline import AnnotatorConfig, ExactDepth, annotate
+from pose_pipeline.plain import plain_pycolmap
 from wmbench.core.paths import REPO_ROOT, cache_dir
 from wmbench.core.types import Video
 from wmbench.data.video_io import write_video
@@ -41,10 +45,15 @@ from wmbench.studies.pose_floor import (
     score_annotation,
     write_json,
 )
+from wmbench.worlds.trajectories import FAMILIES
 
 KIND, SEED, FRAMES = "room", 0, 961
 RENDER_SIZE, VIDEO_SIZE = (640, 360), (1280, 720)
 DRIFTS_DEG = (0.0, 1.0, 2.0, 5.0, 10.0)
+FLOOR_PATHS = [("smooth", None), ("hard", None), ("loop", None)] + [
+    ("return", variant) for variant in FAMILIES["return"]
+]
+DRIFT_PATHS = [("smooth", None), ("return", "out_and_back")]
 REPORTS = REPO_ROOT / "reports"
 
 
@@ -85,18 +94,25 @@ def stride_sweep(strides: list[int], config: AnnotatorConfig) -> tuple[list[dict
     return rows, repeat
 
 
-def floors(config: AnnotatorConfig) -> dict:
+def floors(config: AnnotatorConfig, frames: int, sizes: list[tuple[int, int]]) -> dict:
+    """Our annotator and plain pycolmap on the same oracle renders, per size and path."""
     out = {}
-    for family in ("smooth", "hard", "loop"):
-        _log(f"== floor {family}")
-        clip = oracle_clip(KIND, family, SEED, FRAMES, *RENDER_SIZE)
-        out[family] = {"variant": clip.truth.source, **measure(clip, config)}
+    for width, height in sizes:
+        for family, variant in FLOOR_PATHS:
+            name = f"{variant or family}@{width}x{height}"
+            _log(f"== floor {name}")
+            clip = oracle_clip(KIND, family, SEED, frames, width, height, variant=variant)
+            plain = plain_pycolmap(clip.frames, clip.truth.intrinsics[0], config.stride)
+            out[name] = {"variant": clip.truth.source, **measure(clip, config),
+                         "plain": score_annotation(plain, clip.truth)["metrics"]}  # fmt: skip
     return out
 
 
 def _markdown(report: dict) -> str:
     lines = [
         "# Pose annotator benchmark", "",
+        f"Command: `{report.get('command', 'python benchmarks/bench_pose.py')}`. Per-suspect "
+        "measurements of the figure-eight investigation: `reports/pose_suspects.md`.", "",
         f"Machine: {os.cpu_count()} CPU cores, load average at start "
         f"{report['load_average'][0]:.1f} (other jobs share the cores: wall times are upper "
         "bounds; CPU seconds count all threads of this process).", "",
@@ -106,7 +122,7 @@ def _markdown(report: dict) -> str:
         "| RotErr deg | TransErr % path | scale | reg. rate |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
-    for row in report["strides"]:
+    for row in report.get("strides", []):
         m, a = row["metrics"], row["annotator"]
         t = a.get("timings_s", {})
         lines.append(
@@ -116,31 +132,37 @@ def _markdown(report: dict) -> str:
             f"| {m['trans_err_pct_of_path/wmbench']:.3f} | {m.get('scale_factor/wmbench', 0):.4f} "
             f"| {a.get('registration_rate', 0):.2f} |"
         )
-    lines += ["", f"Repeatability: {report['repeatability']}", "",
-              "## Floor (961-frame oracle renders, 640x360, default settings)", "",
-              "| family | path | RotErr deg | TransErr m | TransErr % path | scale "
-              "| metric path ratio | CamI2V RotErr rad (sum) | WorldScore RotErr deg |",
+    lines += ["", f"Repeatability: {report.get('repeatability', 'not measured in this run')}", "",
+              f"## Floor ({report['floor_frames']}-frame oracle renders, default settings; "
+              "plain pycolmap on the same frames, same run)", "",
+              "| path @ size | path | RotErr deg | plain RotErr deg | TransErr % path "
+              "| plain TransErr % path | scale | metric path ratio | low-confidence frames |",
               "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
-    for family, row in report["floor"].items():
-        m = row["metrics"]
+    for name, row in report["floor"].items():
+        m, plain, a = row["metrics"], row["plain"], row["annotator"]
         lines.append(
-            f"| {family} | {row['variant']} ({row['path_length_m']:.1f} m) "
-            f"| {m['rot_err_deg/wmbench']:.3f} | {m['trans_err_m/wmbench']:.4f} "
-            f"| {m['trans_err_pct_of_path/wmbench']:.3f} | {m.get('scale_factor/wmbench', 0):.4f} "
+            f"| {name} | {row['variant']} ({row['path_length_m']:.1f} m) "
+            f"| {m['rot_err_deg/wmbench']:.3f} | {plain['rot_err_deg/wmbench']:.3f} "
+            f"| {m['trans_err_pct_of_path/wmbench']:.3f} "
+            f"| {plain['trans_err_pct_of_path/wmbench']:.3f} "
+            f"| {m.get('scale_factor/wmbench', 0):.4f} "
             f"| {m.get('metric_path_length_ratio', float('nan')):.4f} "
-            f"| {m['rot_err_rad_sum/cami2v']:.2f} | {m['rot_err_deg/worldscore']:.3f} |"
+            f"| {a.get('low_confidence_frames', '-')} |"
         )
-    lines += ["", "## Injected rotation drift (161 frames, 320x180)", "",
-              "| metric | slope | intercept | R^2 |", "|---|---|---|---|"]  # fmt: skip
-    for name, fit in report["drift"]["fits"].items():
-        lines.append(f"| {name} | {fit['slope']:.4f} | {fit['intercept']:.4f} | {fit['r2']:.5f} |")
-    lines += ["", "| drift deg | " + " | ".join(
-        f"{name} predicted / measured" for name in report["drift"]["fits"]) + " |",
-        "|---|" + "---|" * len(report["drift"]["fits"])]  # fmt: skip
-    for point in report["drift"]["points"]:
-        cells = [f"{point[n]['predicted']:.3f} / {point[n]['measured']:.3f}"
-                 for n in report["drift"]["fits"]]  # fmt: skip
-        lines.append(f"| {point['drift_deg']:g} | " + " | ".join(cells) + " |")
+    for path, drift in report.get("drift", {}).items():
+        lines += ["", f"## Injected rotation drift ({path}, 161 frames, 320x180)", "",
+                  "| metric | slope | intercept | R^2 |", "|---|---|---|---|"]  # fmt: skip
+        for name, fit in drift["fits"].items():
+            lines.append(
+                f"| {name} | {fit['slope']:.4f} | {fit['intercept']:.4f} | {fit['r2']:.5f} |"
+            )
+        lines += ["", "| drift deg | " + " | ".join(
+            f"{name} predicted / measured" for name in drift["fits"]) + " |",
+            "|---|" + "---|" * len(drift["fits"])]  # fmt: skip
+        for point in drift["points"]:
+            cells = [f"{point[n]['predicted']:.3f} / {point[n]['measured']:.3f}"
+                     for n in drift["fits"]]  # fmt: skip
+            lines.append(f"| {point['drift_deg']:g} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -148,25 +170,35 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--strides", default="1,2,4,8", help="comma-separated keyframe strides")
     parser.add_argument("--skip", default="", help="parts to skip: strides,floor,drift")
+    parser.add_argument("--floor-frames", type=int, default=FRAMES)
+    parser.add_argument("--floor-sizes", default="640x360,320x176", help="WxH,WxH")
     args = parser.parse_args(argv)
     config = AnnotatorConfig()
     skip = set(filter(None, args.skip.split(",")))
-    report: dict = {"config": config.to_dict(), "load_average": os.getloadavg()}
+    command = " ".join(["python benchmarks/bench_pose.py", *(argv or sys.argv[1:])])
+    report: dict = {"config": config.to_dict(), "load_average": os.getloadavg(),
+                    "command": command}  # fmt: skip
     if "strides" not in skip:
         strides = [int(s) for s in args.strides.split(",")]
         report["strides"], report["repeatability"] = stride_sweep(strides, config)
     if "floor" not in skip:
-        report["floor"] = floors(config)
+        sizes = [tuple(int(v) for v in size.split("x")) for size in args.floor_sizes.split(",")]
+        report["floor_frames"] = args.floor_frames
+        report["floor"] = floors(config, args.floor_frames, sizes)
         write_json(REPORTS / "pose_floor.json", {
-            "settings": config.to_dict(), "clips": f"{KIND} seed {SEED}, {FRAMES} frames, "
-            f"{RENDER_SIZE[0]}x{RENDER_SIZE[1]} oracle renders",
-            **{family: row["metrics"] for family, row in report["floor"].items()},
+            "settings": config.to_dict(), "clips": f"{KIND} seed {SEED}, {args.floor_frames} "
+            f"frames, oracle renders at {args.floor_sizes}",
+            **{name: row["metrics"] for name, row in report["floor"].items()},
         })  # fmt: skip
     if "drift" not in skip:
-        _log("== drift")
-        report["drift"] = drift_recovery(KIND, "smooth", SEED, 161, 320, 180, DRIFTS_DEG, config)
+        report["drift"] = {}
+        for family, variant in DRIFT_PATHS:
+            _log(f"== drift {variant or family}")
+            report["drift"][variant or family] = drift_recovery(
+                KIND, family, SEED, 161, 320, 180, DRIFTS_DEG, config, variant=variant
+            )
     write_json(REPORTS / "pose_bench.json", report)
-    if not skip:
+    if "floor" not in skip:  # the markdown shows whichever parts ran
         (REPORTS / "pose_bench.md").write_text(_markdown(report))
     return 0
 

@@ -25,6 +25,11 @@ class AnnotatorConfig:
     of the short baselines between video keyframes, the pairs are classed planar/panoramic and
     poses break. A pair needs ``min_inliers`` verified matches (COLMAP: 15): retrieved pairs of
     look-alike places (repeated textures) pass 15 with wrong geometry and break the path.
+    3D points need a triangulation angle of ``min_tri_angle_deg`` (COLMAP: 1.5 deg, made for
+    photo collections): video keyframes a few frames apart see most points at 0.5-1.5 deg, and
+    with 1.5 the map thins out wherever the camera turns or walks slowly; the mapper then fails
+    to register the next keyframe and splits the video into several models (the global
+    fallback or the largest piece then gives bursts of degrees of error).
     ``mapper`` "incremental" is the default (the global mapper breaks on straight walks, where
     translation averaging is degenerate); when it cannot initialise (short, slow clips) the
     global mapper runs too (see :func:`pose_pipeline.mapping.reconstruct`)."""
@@ -39,6 +44,7 @@ class AnnotatorConfig:
     overlap: int = 8
     ransac_max_error_px: float = 2.0
     min_inliers: int = 30
+    min_tri_angle_deg: float = 0.5
     loop_closure: bool = True
     mapper: str = "incremental"
     num_threads: int = 2  # feature extraction (matching and mapping run on one, for repeatability)

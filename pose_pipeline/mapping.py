@@ -30,6 +30,8 @@ def _incremental_options(config: AnnotatorConfig) -> pycolmap.IncrementalPipelin
     options.mapper.abs_pose_refine_focal_length = False
     options.mapper.abs_pose_refine_extra_params = False
     options.triangulation.random_seed = config.seed
+    options.mapper.filter_min_tri_angle = config.min_tri_angle_deg
+    options.triangulation.min_angle = config.min_tri_angle_deg
     return options
 
 
@@ -45,6 +47,8 @@ def _global_options(config: AnnotatorConfig) -> pycolmap.GlobalPipelineOptions:
     mapper.global_positioning.random_seed = config.seed
     mapper.global_positioning.use_gpu = False
     mapper.retriangulation.random_seed = config.seed
+    mapper.retriangulation.min_angle = config.min_tri_angle_deg
+    mapper.min_tri_angle_deg = config.min_tri_angle_deg
     bundle = mapper.bundle_adjustment
     bundle.refine_focal_length = False
     bundle.refine_principal_point = False
@@ -53,7 +57,7 @@ def _global_options(config: AnnotatorConfig) -> pycolmap.GlobalPipelineOptions:
     return options
 
 
-def _largest(
+def largest_model(
     mapper: str, database: Path, images: Path, output: Path, config: AnnotatorConfig
 ) -> pycolmap.Reconstruction | None:
     pycolmap.set_random_seed(config.seed)
@@ -80,10 +84,10 @@ def reconstruct(
     parallax, which short or slow clips may lack, and it splits fast, rotation-heavy videos into
     several models: when it registers fewer than ``GLOBAL_FALLBACK_BELOW`` of the keyframes the
     global mapper runs too and the larger result is kept."""
-    model = _largest(config.mapper, database, images, output / config.mapper, config)
+    model = largest_model(config.mapper, database, images, output / config.mapper, config)
     if config.mapper != "incremental" or _registered(model) >= GLOBAL_FALLBACK_BELOW * num_images:
         return model, config.mapper
-    fallback = _largest("global", database, images, output / "global", config)
+    fallback = largest_model("global", database, images, output / "global", config)
     if _registered(fallback) > _registered(model):
         return fallback, "global"
     return model, config.mapper

@@ -18,6 +18,7 @@ import numpy as np
 import pycolmap
 
 from pose_pipeline.camera import PinholeCamera
+from pose_pipeline.confidence import LOW_CONFIDENCE, frame_confidence, keyframe_support
 from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.features import extract, keypoint_counts, write_keyframes
 from pose_pipeline.frames import FrameSource, scan, select_keyframes
@@ -64,7 +65,7 @@ class _Stages:
 
 
 @contextmanager
-def _quiet_colmap() -> Iterator[None]:
+def quiet_colmap() -> Iterator[None]:
     previous = pycolmap.logging.minloglevel
     pycolmap.logging.minloglevel = 3
     try:
@@ -100,7 +101,7 @@ def annotate(
                 motion, config.stride, config.max_shift, config.max_speed_change
             )
             note["text"] = f"{len(keyframes)} keyframes of {num_frames} frames"
-        with tempfile.TemporaryDirectory(prefix="pose_pipeline-") as folder, _quiet_colmap():
+        with tempfile.TemporaryDirectory(prefix="pose_pipeline-") as folder, quiet_colmap():
             annotation = _reconstruct(Path(folder), source, camera, keyframes, num_frames, config,
                                       depth, stages, summary)  # fmt: skip
     except _Failed as failure:
@@ -166,6 +167,8 @@ def _reconstruct(
             i: (c2w, err / pixel_scale) for i, (c2w, err) in keyframe_poses(reconstruction).items()
         }
         c2w, status, errors = register_all_frames(num_frames, poses, config.max_interpolation_gap)
+        confidence = frame_confidence(status, errors, keyframe_support(reconstruction),
+                                      config.stride)  # fmt: skip
         valid = status != FrameStatus.FAILED
         note["text"] = (f"{(status == FrameStatus.REGISTERED).sum()} registered, "
                         f"{(status == FrameStatus.INTERPOLATED).sum()} interpolated, "
@@ -190,5 +193,8 @@ def _reconstruct(
         num_points3d=reconstruction.num_points3D(),
         scale=None if scale is None else scale.__dict__,
         scale_requested=depth is not None,
+        mean_confidence=float(confidence.mean()),
+        low_confidence_frames=int((confidence < LOW_CONFIDENCE).sum()),
     )
-    return Annotation(c2w, status, errors, keyframes, camera.matrix(), scale is not None, summary)
+    return Annotation(c2w, status, errors, keyframes, camera.matrix(), scale is not None, summary,
+                      confidence)  # fmt: skip

@@ -22,8 +22,10 @@ class Annotation:
     """Camera-to-world poses ``c2w`` (N,4,4), OpenCV convention, in metres when ``metric``
     (else in the reconstruction's arbitrary unit); NaN where ``status`` is FAILED.
     ``reproj_err_px`` (N,) is the mean reprojection error of a registered keyframe's
-    observations in input-frame pixels (NaN elsewhere). ``summary`` holds registration rate,
-    mean reprojection error, scale details, timings per stage and the configuration."""
+    observations in input-frame pixels (NaN elsewhere). ``confidence`` (N,) in [0, 1] is how
+    well the reconstruction supports each pose (:mod:`pose_pipeline.confidence`; 0 where
+    failed). ``summary`` holds registration rate, mean reprojection error and confidence, scale
+    details, timings per stage and the configuration."""
 
     c2w: np.ndarray
     status: np.ndarray
@@ -32,6 +34,7 @@ class Annotation:
     intrinsics: np.ndarray
     metric: bool
     summary: dict[str, Any] = field(default_factory=dict)
+    confidence: np.ndarray | None = None
 
     @property
     def valid(self) -> np.ndarray:
@@ -48,6 +51,7 @@ class Annotation:
             intrinsics=self.intrinsics,
             metric=self.metric,
             summary=json.dumps(self.summary),
+            **({} if self.confidence is None else {"confidence": self.confidence}),
         )
 
 
@@ -91,4 +95,5 @@ def load(path: Path) -> Annotation | AnnotationFailure:
             data["intrinsics"],
             bool(data["metric"]),
             summary,
+            data.get("confidence"),
         )

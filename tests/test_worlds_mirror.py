@@ -13,6 +13,7 @@ from wmbench.data.sanawm_bench import SPLIT_DIRS, is_synthetic_mirror, read_benc
 from wmbench.worlds.layout import KINDS
 from wmbench.worlds.mirror import write_mirror
 from wmbench.worlds.scene import world_from_spec
+from wmbench.worlds.trajectories import FAMILIES
 
 FRAMES, WIDTH, HEIGHT = 17, 96, 54
 
@@ -49,8 +50,8 @@ def test_layout_matches_sana_wm_bench(mirror):
                 assert data["intrinsics"].shape == (FRAMES, 3, 3)
                 assert float(data["fps"]) == 16.0 and int(data["num_frames"]) == FRAMES
                 assert data["intrinsics"][0, 0, 2] == pytest.approx((WIDTH - 1) / 2)
-        trajectories = json.loads((mirror / split_dir / "scene_trajectories_v2.json").read_text())
-        assert set(trajectories) == set(scenes)
+        listed = json.loads((mirror / split_dir / "scene_trajectories_v2.json").read_text())
+        assert [entry["scene_id"] for entry in listed["scenes"]] == scenes
 
 
 def test_mirror_reads_back_as_synthetic_cases(mirror):
@@ -66,12 +67,11 @@ def test_mirror_reads_back_as_synthetic_cases(mirror):
         np.testing.assert_allclose(smooth.trajectory.c2w[0], hard.trajectory.c2w[0], atol=1e-12)
         assert smooth.trajectory.image_size == (WIDTH, HEIGHT)
         assert smooth.category == scene_id.rsplit("_", 1)[0]
-        variants.add(
-            json.loads(
-                (mirror / SPLIT_DIRS["simple_60s"] / "scene_trajectories_v2.json").read_text()
-            )[scene_id]["variant"]
-        )
-    assert {"orbit", "stadium"} <= variants  # paths that come back near earlier poses
+        listed = json.loads(
+            (mirror / SPLIT_DIRS["simple_60s"] / "scene_trajectories_v2.json").read_text()
+        )["scenes"]
+        variants |= {entry["variant"] for entry in listed if entry["scene_id"] == scene_id}
+    assert variants <= set(FAMILIES["return"])  # every category's first scene comes back
     case = by_split["simple_60s"]["garden_001"]
     world = world_from_spec(case.extras["world"])
     rgb, _ = world.render(case.trajectory.c2w[0], case.trajectory.intrinsics[0], WIDTH, HEIGHT)
@@ -86,3 +86,23 @@ def test_mirror_is_deterministic(mirror, tmp_path):
     assert files == sorted(p.relative_to(again) for p in again.rglob("*") if p.is_file())
     for name in files:
         assert (mirror / name).read_bytes() == (again / name).read_bytes(), name
+
+
+def test_returning_scenes_list_sana_wm_bench_evaluation_pairs(tmp_path):
+    """161-frame paths: each category's first scene returns to its start, and its revisit
+    pairs reach the Case as SANA-WM-Bench lists them (frame_a < frame_b, up to 5)."""
+    root = write_mirror(tmp_path, scenes_per_category=1, num_frames=161, width=WIDTH,
+                        height=HEIGHT)  # fmt: skip
+    cases, failures = read_benchmark(root)
+    assert failures == []
+    for case in cases:
+        pairs = case.extras["evaluation_pairs"]
+        assert 1 <= len(pairs) <= 5, case.id
+        for pair in pairs:
+            assert set(pair) == {"frame_a", "frame_b", "distance_m", "angle_diff_deg",
+                                 "quality_score"}  # fmt: skip
+            assert 0 <= pair["frame_a"] < pair["frame_b"] < 161
+            assert pair["distance_m"] <= 0.3 and pair["angle_diff_deg"] <= 20.0
+            a, b = case.trajectory.c2w[pair["frame_a"]], case.trajectory.c2w[pair["frame_b"]]
+            assert np.linalg.norm(a[:3, 3] - b[:3, 3]) == pytest.approx(pair["distance_m"],
+                                                                      abs=1e-4)  # fmt: skip

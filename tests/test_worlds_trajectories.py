@@ -76,3 +76,30 @@ def test_unknown_family_or_variant_is_refused(worlds):
         make_trajectory(worlds["room"], "wobbly")
     with pytest.raises(ValueError, match="variant"):
         make_trajectory(worlds["room"], "smooth", variant="zigzag")
+
+
+@pytest.mark.parametrize("variant", FAMILIES["return"])
+@pytest.mark.parametrize("num_frames", [161, 961])
+def test_returning_paths_come_back_within_limits(worlds, variant, num_frames):
+    """Short clips too: whole laps or retraced walks end on the first pose, walkable, and the
+    camera passes an earlier place again later in the clip."""
+    trajectory = make_trajectory(worlds["room"], "return", num_frames, seed=3, variant=variant)
+    c2w = trajectory.c2w
+    assert np.array_equal(c2w[-1], c2w[0])
+    np.testing.assert_allclose(c2w[-2, :3, 3], c2w[0, :3, 3], atol=MAX_SPEED / 16)
+    rotations = c2w[:, :3, :3]
+    steps = Rotation.from_matrix(np.einsum("nji,njk->nik", rotations[:-1], rotations[1:]))
+    assert np.degrees(steps.magnitude()).max() <= MAX_DEG_PER_SECOND / trajectory.fps
+    speed = np.linalg.norm(np.diff(c2w[:, :3, 3], axis=0), axis=1) * trajectory.fps
+    assert speed.max() <= MAX_SPEED and speed.mean() >= MIN_MEAN_SPEED
+    assert worlds["room"].free_space.contains(c2w[:, :3, 3]).all()
+
+
+def test_crossing_eight_crosses_its_start_with_another_heading(worlds):
+    trajectory = make_trajectory(worlds["room"], "return", 161, seed=3, variant="crossing_eight")
+    centres, forward = trajectory.c2w[:, :3, 3], trajectory.c2w[:, :3, 2]
+    later = np.arange(len(centres)) > 16
+    at_start = later & (np.linalg.norm(centres - centres[0], axis=1) < 0.05)
+    headings = np.degrees(np.arccos(np.clip(forward[at_start] @ forward[0], -1, 1)))
+    assert headings.max() == pytest.approx(90.0, abs=5.0)  # the crossing, halfway
+    assert headings.min() < 1.0  # and home at the end

@@ -78,6 +78,9 @@ class CameraEvaluator(Evaluator):
             MetricSpec("annotation_failed", False, "", "1 when no reconstruction was possible"),
             MetricSpec("annotator_reproj_err_px", False, "px", "mean SfM reprojection error"),
             MetricSpec("annotator_seconds", False, "s", "time spent annotating the video"),
+            MetricSpec("annotator_low_confidence_fraction", False, "", "share of frames whose "
+                       "pose the reconstruction supports weakly (confidence < 0.5; failed frames "
+                       "count)"),
             MetricSpec("annotator_depth_spread", False, "", "median relative deviation of "
                        "metric/SfM depth ratios: large when the reconstruction disagrees with the "
                        "depth (only with metric scale)"),
@@ -146,6 +149,9 @@ class CameraEvaluator(Evaluator):
             annotation_failed=float(isinstance(annotation, AnnotationFailure)),
             annotator_reproj_err_px=float(summary.get("mean_reproj_err_px", np.nan)),
             annotator_seconds=float(summary.get("total_s", 0.0)),
+            annotator_low_confidence_fraction=float(
+                summary.get("low_confidence_frames", len(gt)) / len(gt)
+            ),
         )
         if isinstance(annotation, AnnotationFailure):
             metrics.pop("annotator_reproj_err_px")

@@ -47,15 +47,17 @@ def oracle_clip(
     width: int,
     height: int,
     rotation_drift_deg: float = 0.0,
+    variant: str | None = None,
 ) -> OracleClip:
-    """The render of world ``(seed, kind)`` along its ``family`` path, optionally with a
-    rotation drift (yaw, camera frame, growing linearly to ``rotation_drift_deg``)."""
+    """The render of world ``(seed, kind)`` along its ``family`` path (``variant``, else the
+    seed's), optionally with a rotation drift (yaw, camera frame, growing linearly to
+    ``rotation_drift_deg``)."""
     from wmbench.worlds.layout import make_world
     from wmbench.worlds.perturb import perturb_trajectory
     from wmbench.worlds.trajectories import make_trajectory
 
     world = make_world(seed, kind)
-    truth = make_trajectory(world, family, num_frames, 16.0, seed, width, height)
+    truth = make_trajectory(world, family, num_frames, 16.0, seed, width, height, variant=variant)
     rendered = perturb_trajectory(truth, rotation_drift_deg=rotation_drift_deg)
     key = json.dumps([world.spec(), rendered.c2w.round(9).tolist(), width, height])
     path = cache_dir() / "pose_validation" / f"{hashlib.sha256(key.encode()).hexdigest()[:20]}.npz"
@@ -112,11 +114,12 @@ def drift_recovery(
     drifts_deg: tuple[float, ...],
     config: AnnotatorConfig,
     metrics: tuple[str, ...] = ("rot_err_deg/wmbench", "rot_err_rad_sum/cami2v"),
+    variant: str | None = None,
 ) -> dict:
     """Measured against predicted error for renders with each rotation drift, per metric."""
     points = []
     for drift in drifts_deg:
-        clip = oracle_clip(kind, family, seed, num_frames, width, height, drift)
+        clip = oracle_clip(kind, family, seed, num_frames, width, height, drift, variant)
         predicted, _ = camera_metrics.score(clip.rendered.c2w, clip.truth.c2w, None, 16.0)
         measured = measure(clip, config)["metrics"]
         points.append({"drift_deg": drift, **{

@@ -13,10 +13,17 @@ from PIL import Image
 
 from wmbench.data.sanawm_bench import EXPORT_DIR, MANIFEST, MIRROR_MARKER, SPLIT_DIRS, WORLD_SPECS
 from wmbench.worlds.layout import KINDS, world_spec
+from wmbench.worlds.revisit_pairs import evaluation_pairs
 from wmbench.worlds.scene import World
 from wmbench.worlds.trajectories import FAMILIES, make_trajectory
 
 SPLIT_FAMILIES = {"simple_60s": "smooth", "hard_60s": "hard"}
+# The first scene of every category walks a returning path (family "return"), gentle ones on
+# the simple split, self-crossing and turned revisits on the hard one.
+SPLIT_RETURNING = {
+    "simple_60s": ("out_and_back", "orbit_return", "pendulum"),
+    "hard_60s": ("crossing_eight", "turned_revisit"),
+}
 MARKER_TEXT = """SYNTHETIC MIRROR of the SANA-WM-Bench layout, written by wmbench.worlds.mirror.
 These are procedural worlds with exact metric ground truth (world specs in
 scene_set/synthetic_worlds.json), NOT the real Efficient-Large-Model/SANA-WM-Bench data.
@@ -36,8 +43,10 @@ def write_mirror(
     """Write the mirror under ``root`` and return it. Categories are the world kinds
     (:data:`~wmbench.worlds.layout.KINDS`), scene ids ``<kind>_001``...; each scene's smooth
     and hard paths start at the same pose, whose render is ``images/<scene_id>.png``. The
-    smooth variants cycle so that orbits and out-and-back walks (which revisit earlier poses)
-    are present. Deterministic: the same arguments give the same bytes."""
+    first scene of each category walks a returning path (:data:`SPLIT_RETURNING`), the others
+    cycle through the split's family, and every scene lists its SANA-WM-Bench
+    ``evaluation_pairs`` (:mod:`wmbench.worlds.revisit_pairs`). Deterministic: the same
+    arguments give the same bytes."""
     root = Path(root)
     (root / "images").mkdir(parents=True, exist_ok=True)
     (root / "scene_set").mkdir(exist_ok=True)
@@ -52,10 +61,13 @@ def write_mirror(
             for split, family in SPLIT_FAMILIES.items():
                 variants = FAMILIES[family]
                 variant = variants[(kind_index + number - 1) % len(variants)]
+                if number == 1:
+                    family = "return"
+                    variant = SPLIT_RETURNING[split][kind_index % len(SPLIT_RETURNING[split])]
                 trajectory = make_trajectory(
                     world, family, num_frames, fps, world_seed, width, height, variant=variant
                 )
-                if family == "smooth":  # both splits start at this pose (same seed)
+                if split == "simple_60s":  # both splits start at this pose (same seed)
                     image, _ = world.render(
                         trajectory.c2w[0], trajectory.intrinsics[0], width, height
                     )
@@ -78,12 +90,14 @@ def write_mirror(
                     "world_seed": world_seed,
                     "num_frames": num_frames,
                     "fps": fps,
+                    "evaluation_pairs": evaluation_pairs(trajectory),
                 }
     (root / "scene_set" / "kept_scenes.txt").write_text("\n".join(scenes) + "\n")
     (root / WORLD_SPECS).write_text(json.dumps(specs, indent=1, sort_keys=True))
     for split, split_dir in SPLIT_DIRS.items():
+        scene_list = [entries[split][scene_id] for scene_id in scenes]
         (root / split_dir / "scene_trajectories_v2.json").write_text(
-            json.dumps(entries[split], indent=2, sort_keys=True)
+            json.dumps({"scenes": scene_list}, indent=2, sort_keys=True)
         )
         rows = [
             {

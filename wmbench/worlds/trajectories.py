@@ -6,6 +6,8 @@
 * ``hard``: ``sharp_turns``, ``fast_yaw`` (the head swings while walking), ``vertical`` (crane
   up and down while tilting), ``zigzag``.
 * ``loop``: whole laps of a circle, ending at exactly its first pose.
+* ``return``: paths that cross or retrace themselves and end on their first pose
+  (:mod:`wmbench.worlds.returning`).
 
 Frame and units: see :mod:`wmbench.worlds.primitives` (metres, y down). Every path starts at
 the free space's centre at eye height, facing a yaw drawn from ``seed`` alone with pitch
@@ -21,7 +23,9 @@ import numpy as np
 
 from wmbench.core.types import Trajectory
 from wmbench.worlds.primitives import yaw_matrix
+from wmbench.worlds.returning import RETURNING
 from wmbench.worlds.scene import World
+from wmbench.worlds.walks import LocalPath, circle_curve, level, walk_curve, wrap
 
 FAMILIES = {
     "smooth": ("figure_eight", "orbit", "pan", "stadium"),
@@ -29,10 +33,9 @@ FAMILIES = {
     "loop": ("circle",),
 }
 EYE_HEIGHT_M = 1.6
-START_PITCH_DEG = -5.0
 MAX_DEG_PER_SECOND = 90.0
+RETURNING_FAMILIES = ("loop", "return")  # paths that end exactly on their first pose
 FIT_SLACK_M = 0.05
-LocalPath = tuple[np.ndarray, np.ndarray, np.ndarray]  # positions (N, 3), yaw, pitch (N,) deg
 
 
 def make_trajectory(
@@ -62,7 +65,7 @@ def make_trajectory(
     reach = float(world.free_space.half_extent[[0, 2]].min()) - FIT_SLACK_M
     position, yaw, pitch = VARIANTS[variant](rng, times, reach)
     c2w = _place(world, position, yaw + start_yaw, pitch)
-    if family == "loop":
+    if family in RETURNING_FAMILIES:
         c2w[-1] = c2w[0]
     focal = width / 2 / np.tan(np.radians(fov_deg) / 2)
     intrinsics = np.array(
@@ -101,27 +104,6 @@ def _pitch_matrix(pitch_deg: float) -> np.ndarray:
 # --- walking along curves ------------------------------------------------------------------
 
 
-def _walk(curve: np.ndarray, distance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (N, 3) and headings (N,) in degrees after walking ``distance`` metres along a
-    densely sampled closed ``curve`` (M, 2) of (x, z) points, wrapping around."""
-    closed = np.vstack([curve, curve[:1]])
-    steps = np.linalg.norm(np.diff(closed, axis=0), axis=1)
-    arc = np.concatenate([[0.0], np.cumsum(steps)])
-    along = np.mod(distance, arc[-1])
-    x, z = np.interp(along, arc, closed[:, 0]), np.interp(along, arc, closed[:, 1])
-    tangent = np.diff(closed, axis=0)
-    heading = np.unwrap(np.arctan2(tangent[:, 0], tangent[:, 1]))
-    middle = (arc[:-1] + arc[1:]) / 2
-    laps = np.floor_divide(distance, arc[-1])
-    turn_per_lap = heading[-1] - heading[0] + _wrap(heading[0] - heading[-1])
-    yaw = np.interp(along, middle, heading) + laps * turn_per_lap
-    return np.stack([x, np.zeros_like(x), z], axis=1), np.degrees(yaw)
-
-
-def _wrap(angle: np.ndarray | float) -> np.ndarray | float:
-    return (np.asarray(angle) + np.pi) % (2 * np.pi) - np.pi
-
-
 def _figure_eight(radius: float, samples: int = 4000) -> np.ndarray:
     """Two circles touching at the origin, walked clockwise then anticlockwise, starting at
     the origin along +z (an 8 lying on its side, constant curvature ``1 / radius``)."""
@@ -152,20 +134,14 @@ def _stadium(half_length: float, radius: float, samples: int = 4000) -> np.ndarr
     return points
 
 
-def _level(yaw: np.ndarray, pitch_wave: np.ndarray, positions: np.ndarray) -> LocalPath:
-    """Turn a local path so it starts heading yaw 0, and add the start pitch."""
-    turn = yaw_matrix(-yaw[0])
-    return positions @ turn.T, yaw - yaw[0], START_PITCH_DEG + pitch_wave
-
-
 # --- smooth --------------------------------------------------------------------------------
 
 
 def figure_eight(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
     speed = rng.uniform(0.5, 0.8)
-    positions, yaw = _walk(_figure_eight(reach * 0.45), speed * times)
+    positions, yaw = walk_curve(_figure_eight(reach * 0.45), speed * times)
     wave = 3.0 * np.sin(2 * np.pi * times / rng.uniform(10, 16))
-    return _level(yaw, wave, positions)
+    return level(yaw, wave, positions)
 
 
 def orbit(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
@@ -178,7 +154,7 @@ def orbit(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPat
     positions = np.stack([distance * np.sin(angle), 0 * angle, distance * np.cos(angle)], 1)
     yaw = np.degrees(angle) + direction * rng.uniform(20, 70)
     wave = 4.0 * np.sin(2 * np.pi * times / rng.uniform(9, 14))
-    return _level(yaw, wave, positions)
+    return level(yaw, wave, positions)
 
 
 def pan(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
@@ -187,15 +163,17 @@ def pan(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
     positions = np.stack([sway, 0 * times, dolly], axis=1)
     yaw = rng.uniform(60, 100) * np.sin(2 * np.pi * times / rng.uniform(20, 30))
     wave = 6.0 * np.sin(2 * np.pi * times / rng.uniform(8, 12))
-    return _level(yaw, wave, positions)
+    return level(yaw, wave, positions)
 
 
 def stadium(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
     radius = reach * rng.uniform(0.25, 0.3)
     curve = _stadium(reach * rng.uniform(0.45, 0.55), radius)
-    positions, yaw = _walk(curve * [rng.choice([-1.0, 1.0]), 1.0], rng.uniform(0.5, 0.8) * times)
+    positions, yaw = walk_curve(
+        curve * [rng.choice([-1.0, 1.0]), 1.0], rng.uniform(0.5, 0.8) * times
+    )
     wave = 3.0 * np.sin(2 * np.pi * times / rng.uniform(10, 16))
-    return _level(yaw, wave, positions)
+    return level(yaw, wave, positions)
 
 
 # --- hard ----------------------------------------------------------------------------------
@@ -256,39 +234,34 @@ def _unit(angle_deg: float) -> np.ndarray:
 
 
 def _wrap_deg(angle: float) -> float:
-    return float(np.degrees(_wrap(np.radians(angle))))
+    return float(np.degrees(wrap(np.radians(angle))))
 
 
 def sharp_turns(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
     positions, yaw = _steer(rng, times, reach, rng.uniform(1.0, 1.3), (70, 150), (1.0, 2.5))
-    return _level(yaw, 0 * times, positions)
+    return level(yaw, 0 * times, positions)
 
 
 def zigzag(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
     positions, yaw = _steer(
         rng, times, reach, rng.uniform(0.8, 1.1), (35, 50), (0.4, 0.9), alternate=True
     )
-    return _level(yaw, 0 * times, positions)
+    return level(yaw, 0 * times, positions)
 
 
 def fast_yaw(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
-    positions, heading = _walk(_figure_eight(reach * 0.45), rng.uniform(0.5, 0.7) * times)
+    positions, heading = walk_curve(_figure_eight(reach * 0.45), rng.uniform(0.5, 0.7) * times)
     swing = rng.uniform(25, 30) * np.sin(2 * np.pi * rng.uniform(0.22, 0.28) * times)
     wave = 5.0 * np.sin(2 * np.pi * times / rng.uniform(4, 6))
-    return _level(heading + swing, wave, positions)
+    return level(heading + swing, wave, positions)
 
 
 def vertical(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPath:
     radius, period = reach * 0.6, rng.uniform(6, 9)
-    positions, heading = _walk(_circle(radius), rng.uniform(0.5, 0.7) * times)
+    positions, heading = walk_curve(circle_curve(radius), rng.uniform(0.5, 0.7) * times)
     lift = np.sin(2 * np.pi * times / period)
     positions[:, 1] = 0.8 * lift
-    return _level(heading, 30.0 * lift, positions)
-
-
-def _circle(radius: float, samples: int = 4000) -> np.ndarray:
-    phase = np.linspace(0, 2 * np.pi, samples, endpoint=False)
-    return np.stack([radius * (1 - np.cos(phase)), radius * np.sin(phase)], axis=1)
+    return level(heading, 30.0 * lift, positions)
 
 
 # --- loop ----------------------------------------------------------------------------------
@@ -301,12 +274,12 @@ def circle(rng: np.random.Generator, times: np.ndarray, reach: float) -> LocalPa
     walk = rng.uniform(0.5, 0.8) * duration
     laps = max(int(np.ceil(walk / (2 * np.pi * reach * 0.45))), 1)
     radius = walk / (2 * np.pi * laps)
-    positions, yaw = _walk(
-        _circle(radius) * [rng.choice([-1.0, 1.0]), 1.0], walk * times / duration
+    positions, yaw = walk_curve(
+        circle_curve(radius) * [rng.choice([-1.0, 1.0]), 1.0], walk * times / duration
     )
     sway = 12.0 * np.sin(2 * np.pi * 2 * laps * times / duration)
     wave = 3.0 * np.sin(2 * np.pi * laps * times / duration)
-    return _level(yaw + sway, wave, positions)
+    return level(yaw + sway, wave, positions)
 
 
 VARIANTS = {
@@ -320,3 +293,6 @@ VARIANTS = {
     "zigzag": zigzag,
     "circle": circle,
 }
+
+FAMILIES["return"] = tuple(RETURNING)
+VARIANTS.update(RETURNING)
