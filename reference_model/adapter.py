@@ -35,7 +35,7 @@ from reference_model.presets import PRESETS, RANDOM_INIT_SEED, Preset
 from reference_model.timing import timed, timed_calls
 from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable
 from wmbench.core.types import Video
-from wmbench.models.base import Generation, GenerationRequest, ModelInfo
+from wmbench.models.base import REFINED, Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import parse_options, to_bool
 
 NAME = "sana-wm"
@@ -228,6 +228,7 @@ class SanaWMAdapter:
                 "seed": request.seed,
                 "model_resolution": list(self.preset.resolution),
                 "model_frames": frames,
+                REFINED: self.refine,  # frame 0 is the input image: sanawm drops it
                 **({"quantization": self._quantization} if self._quantization else {}),
             },
         )

@@ -135,6 +135,12 @@ ENTRIES: dict[str, WeightEntry] = {
             for scene, title in (("indoor", "Indoor"), ("outdoor", "Outdoor"))
         ),
         WeightEntry(
+            "pi3",
+            (WeightFile("model.safetensors", _hf("yyfz233/Pi3", "model.safetensors")),),
+            used_by="the pi3 pose estimator (SANA-WM-Bench's camera protocol; the `pi3` package "
+            "builds the network)",
+        ),
+        WeightEntry(
             "sana-wm",
             (
                 WeightFile(

@@ -124,6 +124,11 @@ class Evaluator(ABC):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         """The metrics of one case."""
 
+    def identity(self) -> str:
+        """What the model record files this evaluator's scores under: ``version``, plus the
+        settings that change its numbers (e.g. the camera evaluator's pose estimator)."""
+        return self.version
+
     def check_available(self) -> None:
         """Raise :class:`MissingWeightsError` naming every missing file of ``weight_entries``."""
         weights.require_all(*self.weight_entries)

@@ -59,6 +59,12 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_WINDOW_S = 10.0
+# what :func:`score` returns: the per-frame protocols, which need a pose for every frame
+PER_FRAME_METRICS = (
+    "rot_err_rad_sum/cami2v", "trans_err_sum/cami2v", "cammc_sum/cami2v",
+    "rot_err_deg/worldscore", "trans_err/worldscore", "rot_err_deg/wmbench",
+    "trans_err_m/wmbench", "cammc/wmbench", "scale_factor/wmbench", "posed_fraction",
+)  # fmt: skip
 SANAWM_INTERVAL = 4
 
 
