@@ -9,7 +9,9 @@ Layout (see ``../shared/FACTS.md``)::
     <split_dir>/sanawm_export_v2/<scene_id>.npz       c2w (N,4,4), intrinsics (N,3,3),
                                                       fps, num_frames
 
-The synthetic mirror (``wmbench data synth``) writes the same layout plus
+A case's revisit pairs (the scene's ``evaluation_pairs``, if any) are in
+``Case.extras["evaluation_pairs"]``. The synthetic mirror (``wmbench data synth``) writes the
+same layout plus
 ``scene_set/synthetic_worlds.json`` (scene id -> world spec) and ``SYNTHETIC_MIRROR.txt``.
 """
 
@@ -53,12 +55,12 @@ def read_benchmark(
         manifest = root / split_dir / EXPORT_DIR / MANIFEST
         if not manifest.is_file():
             raise InputError(manifest, "run_manifest", "a JSON-lines manifest", "no file")
-        prompts = _read_prompts(root / split_dir / "scene_trajectories_v2.json")
+        scenes = _read_scenes(root / split_dir / "scene_trajectories_v2.json")
         for line_number, row in _read_manifest(manifest):
             case_id = f"{split}/{row.get('scene_id') or _scene_id(row)}"
             try:
                 cases.append(
-                    _read_case(root, split, row, manifest, line_number, prompts, world_specs)
+                    _read_case(root, split, row, manifest, line_number, scenes, world_specs)
                 )
             except InputError as error:
                 failures.append((case_id, str(error)))
@@ -93,7 +95,7 @@ def _read_case(
     row: dict,
     manifest: Path,
     line_number: int,
-    prompts: dict[str, str],
+    scenes: dict[str, dict],
     world_specs: dict[str, dict],
 ) -> Case:
     scene_id = row.get("scene_id") or _scene_id(row)
@@ -107,10 +109,13 @@ def _read_case(
     trajectory = read_camera_npz(root / row["camera_path"], image_size)
     category = scene_id.rsplit("_", 1)[0] if "_" in scene_id else ""
     extras = {"world": world_specs[scene_id]} if scene_id in world_specs else {}
+    scene = scenes.get(scene_id, {})
+    if scene.get("evaluation_pairs"):
+        extras["evaluation_pairs"] = scene["evaluation_pairs"]
     return Case(
         id=f"{split}/{scene_id}",
         image_path=image_path,
-        prompt=row.get("prompt") or prompts.get(scene_id, ""),
+        prompt=row.get("prompt") or scene.get("prompt", ""),
         trajectory=trajectory,
         split=split,
         category=category,
@@ -143,17 +148,22 @@ def read_camera_npz(path: Path, image_size: tuple[int, int]) -> Trajectory:
     return Trajectory(c2w, intrinsics, image_size, fps, source=str(path))
 
 
-def _read_prompts(path: Path) -> dict[str, str]:
-    """Prompts by scene id from ``scene_trajectories_v2.json`` where it holds them."""
+def _read_scenes(path: Path) -> dict[str, dict]:
+    """Scene entries by scene id from ``scene_trajectories_v2.json``: the benchmark's
+    ``{"scenes": [...]}`` (each with ``scene_id`` and optionally ``prompt`` and
+    ``evaluation_pairs``: dicts with ``frame_a``, ``frame_b`` at 16 fps, as NVlabs/Sana's
+    ``eval_unified.py`` reads them), or a list or dict of entries."""
     if not path.is_file():
         return {}
     data = json.loads(path.read_text())
+    if isinstance(data, dict) and isinstance(data.get("scenes"), list):
+        data = data["scenes"]
     entries = data.values() if isinstance(data, dict) else data
-    prompts = {}
-    for entry in entries:
-        if isinstance(entry, dict) and "scene_id" in entry and "prompt" in entry:
-            prompts[entry["scene_id"]] = entry["prompt"]
-    return prompts
+    return {
+        entry["scene_id"]: entry
+        for entry in entries
+        if isinstance(entry, dict) and "scene_id" in entry
+    }
 
 
 def _read_world_specs(root: Path) -> dict[str, dict]:
