@@ -102,8 +102,11 @@ def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator])
         models=[ModelChoiceRecord(m.name, dict(m.options)) for m in config.models],
         evaluators=list(suite.evaluators),
         evaluator_notes=evaluator_notes(evaluators),
-        evaluator_options={e.name: suite.evaluator_options[e.name] for e in evaluators
-                           if e.name in suite.evaluator_options},  # fmt: skip
+        evaluator_options={
+            e.name: suite.evaluator_options[e.name]
+            for e in evaluators
+            if e.name in suite.evaluator_options
+        },  # fmt: skip
         evaluator_weights={
             e.name: weights.digests(e.weight_entries) for e in evaluators if e.weight_entries
         },
