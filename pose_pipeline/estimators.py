@@ -64,7 +64,7 @@ class PoseRequest:
     depth: DepthSource | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class EstimatedPoses:
     """Poses of the video frames ``frame_index`` (M,): ``c2w`` (M, 4, 4), NaN where ``valid``
     (M,) is False; ``confidence`` (M,), NaN where the estimator gives none; who estimated them
