@@ -333,3 +333,21 @@ def test_smoke_run_without_weights_skips_them_naming_the_files(smoke_suite, tmp_
     assert str(store / DINO_FILE) in skipped["subject_consistency"]
     assert str(store / ALEXNET_FILE) in skipped["lpips"]
     assert not any("lpips" in column for column in pd.read_csv(out / "results.csv"))
+
+
+def test_revisit_lpips_sanawm_compares_the_datasets_pairs_whole(present, oracle_clip):
+    from dataclasses import replace
+
+    clip = oracle_clip
+    evaluator = LpipsDistance()
+    inputs = eval_input(clip.frames, clip.trajectory)
+    assert np.isnan(evaluator.evaluate(inputs).metrics["revisit_lpips/sanawm"])  # no pairs
+    pairs = [{"frame_a": 0, "frame_b": 8, "quality_score": 0.1}, [0, 0], [1, 9]]
+    inputs.case = replace(inputs.case, extras={"evaluation_pairs": pairs})
+    result = evaluator.evaluate(inputs)
+    model = evaluator.network("lpips", lpips_distance.lpips_model)
+    frames = clip.frames
+    full = np.ones((2, *frames.shape[1:3]), dtype=bool)
+    expected = lpips_pairs(model, frames[[0, 1]], frames[[8, 9]], full)  # [0, 0] is one frame
+    np.testing.assert_array_equal(result.series["sanawm/pairs"], [[0, 8], [1, 9]])
+    assert result.metrics["revisit_lpips/sanawm"] == pytest.approx(expected.mean(), rel=1e-6)

@@ -59,7 +59,7 @@ def test_camera_evaluator_reuses_and_repeats_the_annotation(annotation, clip):
     evaluator = CameraEvaluator(CONFIG)
     inputs = _inputs(clip, clip.frames, clip.depth)
     result = evaluator.evaluate(inputs)
-    rerun = inputs.shared(POSES, lambda: None)  # the evaluator's own annotation, shared
+    rerun = inputs.shared(POSES, lambda: None).annotation  # the evaluator's own, shared
     assert rerun_gap(rerun, annotation) <= REPEAT_ATOL
     names = {spec.name for spec in evaluator.metric_specs()}
     assert set(result.metrics) == names

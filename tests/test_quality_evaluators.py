@@ -48,7 +48,12 @@ def test_evaluators_declare_what_they_return(clip):
         result = evaluator.evaluate(inputs)
         declared = {spec.name for spec in evaluator.metric_specs()}
         assert set(result.metrics) == declared, evaluator.name
-        expected_nan = {"revisit_psnr_db/depth_warp", "revisit_ssim/depth_warp"}  # no depth
+        expected_nan = {
+            "revisit_psnr_db/depth_warp",
+            "revisit_ssim/depth_warp",  # no depth
+            "revisit_psnr_db/sanawm",
+            "revisit_ssim/sanawm",
+        }  # no evaluation_pairs
         assert all(np.isfinite(v) for k, v in result.metrics.items() if k not in expected_nan)
 
 

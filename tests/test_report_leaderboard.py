@@ -22,7 +22,7 @@ from wmbench.report.measured import (
     window_seconds,
     window_series,
 )
-from wmbench.report.tables import entries_table, long_table, wide_table
+from wmbench.report.tables import entries_table, long_table, reported_table, wide_table
 
 WINDOWS = 4
 SMALL = [
@@ -60,15 +60,15 @@ class WindowDrift(Evaluator):
     version = "1"
 
     def metric_specs(self):
-        return [MetricSpec("rot_err_deg/wmbench", False, "deg", "stand-in rotation error")]
+        return [MetricSpec("rot_err_deg/sanawm", False, "deg", "stand-in rotation error")]
 
     def evaluate(self, inputs) -> EvalResult:
         frames = inputs.video.frames.astype(float)
         error = np.abs(frames - frames[:1]).mean(axis=(1, 2, 3)) / 10
         windows = np.array([part.mean() for part in np.array_split(error, WINDOWS)])
         return EvalResult(
-            metrics={"rot_err_deg/wmbench": float(windows.mean())},
-            series={"rot_err_deg/wmbench/window_0.25s": windows},
+            metrics={"rot_err_deg/sanawm": float(windows.mean())},
+            series={"rot_err_deg/sanawm/window_0.25s": windows},
         )
 
 
@@ -130,8 +130,9 @@ def test_report_writes_markdown_html_csv_and_figures(runs, tmp_path, capsys):
     lines = markdown.splitlines()
     header = next(line for line in lines if line.startswith("| evaluator | metric |"))
     assert "| static (run camera_a) |" in header and "| static (run camera_b) |" in header
-    row = next(line for line in lines if "| ↓ rot_err_deg/wmbench [deg] |" in line)
-    assert row.startswith("| fakecam |") and "| 4.5 | 8.34 |" in row  # the paper's two settings
+    row = next(line for line in lines if "| ↓ rot_err_deg/sanawm [deg] |" in line)
+    assert row.startswith("| fakecam |")  # Table 2's RotErr, both splits, share the row:
+    assert all(f"| {value:g} |" in row for value in (16.55, 7.59, 4.5, 41.31, 10.02, 8.34))
     assert any(line.startswith("| throughput | ↑ videos_per_hour_60s") for line in lines)
     assert "Skipped" not in markdown
 
@@ -142,7 +143,8 @@ def test_report_writes_markdown_html_csv_and_figures(runs, tmp_path, capsys):
     table = pd.read_csv(out / "leaderboard.csv")
     assert set(table["source"]) == {"measured", "reported"}
     reported = table[table["source"] == "reported"]
-    assert reported["protocol"].notna().all() and reported["reference"].str.contains("arXiv").all()
+    cited = reported["reference"].str.contains("arXiv|publication not in our sources")
+    assert reported["protocol"].notna().all() and cited.all()
     measured = table[(table["source"] == "measured") & (table["split"] == "all")]
     fades = {model_key("fade", {"speed": speed}) for speed in (2, 5)}
     assert set(measured["model"]) == {"static", *fades}
@@ -158,7 +160,11 @@ def test_reported_numbers_share_a_column_only_with_the_same_unit(runs):
     reported_rows = long[long["source"] == "reported"].set_index("mean")["metric"]
     assert reported_rows[24.1] == "videos_per_hour_60s"  # same quantity, same unit
     assert reported_rows[74.7] == "peak memory"  # GB reported, GiB measured: a column of its own
-    assert reported_rows[4.5] == "rot_err_deg/wmbench"  # the stand-in declares deg
+    assert reported_rows[4.5] == "rot_err_deg/sanawm"  # the stand-in declares deg
+    notes = reported_table(reported.resolve(["sana_wm"]), merged_specs(loaded)).set_index("value")
+    assert notes.loc["4.5", "row"] == "beside `rot_err_deg/sanawm` (the same formulas)"
+    assert notes.loc["74.7", "row"] == "own row: `peak_memory_gb` is in GiB, this in GB"
+    assert notes.loc["14.8", "row"] == "own row: no run given measures `revisit_psnr_db/sanawm`"
     board = wide_table(long).set_index("metric")
     assert board.columns[0] == "evaluator" and board.columns[1].endswith("(run camera_a)")
     assert board.loc["↓ peak memory [GB]", "evaluator"] == "(reported only)"
@@ -168,10 +174,10 @@ def test_reported_numbers_share_a_column_only_with_the_same_unit(runs):
     columns = entries_table(long).set_index("column")
     assert list(columns.index) == list(board.columns[1:])
     reported_cells = board.loc[
-        "↓ rot_err_deg/wmbench [deg]", columns.index[columns["source"] == "reported"]
+        "↓ rot_err_deg/sanawm [deg]", columns.index[columns["source"] == "reported"]
     ]
     reported_values = long[
-        (long["source"] == "reported") & (long["metric"] == "rot_err_deg/wmbench")
+        (long["source"] == "reported") & (long["metric"] == "rot_err_deg/sanawm")
     ]
     assert sorted(float(v) for v in reported_cells if v) == sorted(reported_values["mean"])
     sources = list(columns["source"])
@@ -193,7 +199,7 @@ def test_direction_comes_from_the_declarations(runs, tmp_path):
 
 def test_window_series_are_read_per_case(runs):
     series = window_series(load_runs([runs / "camera_a"]))
-    assert set(series["series"]) == {"fakecam/rot_err_deg/wmbench/window_0.25s"}
+    assert set(series["series"]) == {"fakecam/rot_err_deg/sanawm/window_0.25s"}
     counts = series.groupby(["model_key", "case_id"])["window"].count()
     assert (counts == WINDOWS).all() and len(counts) == 8
     static = series[series["model_key"] == "static"]["value"]

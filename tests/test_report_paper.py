@@ -28,7 +28,7 @@ class FakeSanaWM:
         return ModelInfo(name="sana-wm", version="test")
 
     def config(self) -> dict:
-        return {"preset": self.preset, "refine": False}
+        return {"preset": self.preset, "refine": False, "mode": "streaming"}
 
     def check_available(self) -> None:
         return None
@@ -54,12 +54,14 @@ def runs(tmp_path_factory):
     return root
 
 
+ENTRIES = reported.resolve(["sana_wm"])[0].entries
+
+
 def _claims(markdown: str) -> dict[str, str]:
     """Claim id -> its row in the claims table."""
-    rows = [line for line in markdown.splitlines() if line.startswith("| sana_wm.")]
-    rows += [line for line in markdown.splitlines() if line.startswith(("| lingbot", "| hy_"))]
     claims_section = markdown.split("## Claims")[1].split("## Protocols")[0]
-    return {row.split(" | ")[0][2:]: row for row in rows if row in claims_section}
+    rows = [line for line in claims_section.splitlines() if line.startswith("| ")]
+    return {row.split(" | ")[0][2:]: row for row in rows}
 
 
 def test_every_claim_is_listed_and_unmeasured_ones_say_what_they_need(runs, tmp_path, capsys):
@@ -67,11 +69,11 @@ def test_every_claim_is_listed_and_unmeasured_ones_say_what_they_need(runs, tmp_
     assert main(["report", "--paper", "sana_wm", str(runs / "static"), "--out", str(out)]) == 0
     text = out.read_text()
     claims = _claims(text)
-    assert set(claims) == {entry.id for entry in reported.resolve(["sana_wm"])[0].entries}
-    assert all("not measured here: needs" in row for row in claims.values())
-    assert "(no run of `sana-wm` given)" in claims["sana_wm.videos_per_hour.1gpu_720p"]
-    assert "(no wmbench adapter runs LingBot-World)" in claims["lingbot_world.videos_per_hour.8gpu"]
-    assert "0 of 10 claims measured here." in text
+    assert set(claims) - {"claim"} == {entry.id for entry in ENTRIES}
+    assert all("not measured here: needs" in row for key, row in claims.items() if key != "claim")
+    assert "(no run of `sana-wm` given)" in claims["sana_wm.videos_per_hour.simple"]
+    assert "(no run of `lingbot-world` given)" in claims["lingbot_world.videos_per_hour.simple"]
+    assert f"0 of {len(ENTRIES)} claims measured here." in text
     assert f"python -m wmbench report --paper sana_wm {runs / 'static'} --out {out}" in text
     assert "| static | one_minute |" in text  # the runs table
 
@@ -85,13 +87,14 @@ def test_a_qualifying_run_is_measured_with_its_gap_and_caveats(runs, tmp_path):
     assert main(["report", "--paper", "sana_wm", str(runs / "full"), "--out", str(out)]) == 0
     text = out.read_text()
     claims = _claims(text)
-    throughput = claims["sana_wm.videos_per_hour.1gpu_720p"]
-    assert "videos/h (n=4)" in throughput and "better" in throughput
-    memory = claims["sana_wm.peak_memory.full_pipeline"]
+    throughput = claims["sana_wm.videos_per_hour.simple"]
+    assert "videos/h (n=2)" in throughput and "better" in throughput  # the simple split's cases
+    memory = claims["sana_wm_refiner.peak_memory.simple"]
     assert "refine=False (needs 'true')" in memory  # the full pipeline needs the refiner
-    rotation = claims["sana_wm.rot_err.setting_a"]
-    assert "hold no `rot_err_deg/wmbench`" in rotation
-    assert "1 of 10 claims measured here." in text
+    assert "not computed: units differ" in claims["sana_wm.peak_memory.simple"]  # GiB vs GB
+    rotation = claims["sana_wm.rot_err.simple"]
+    assert "hold no `rot_err_deg/sanawm` on simple_60s" in rotation
+    assert f"2 of {len(ENTRIES)} claims measured here." in text
     conditions = text.split("## Protocols and conditions")[1]
     assert "videos of 1.0 s, not 60 s" in conditions and "protocols differ as stated" in conditions
 
@@ -99,7 +102,7 @@ def test_a_qualifying_run_is_measured_with_its_gap_and_caveats(runs, tmp_path):
 def test_a_run_with_other_options_does_not_qualify(runs, tmp_path):
     out = tmp_path / "sana_wm.md"
     assert main(["report", "--paper", "sana_wm", str(runs / "tiny"), "--out", str(out)]) == 0
-    row = _claims(out.read_text())["sana_wm.videos_per_hour.1gpu_720p"]
+    row = _claims(out.read_text())["sana_wm.videos_per_hour.simple"]
     assert "preset='tiny' (needs 'full')" in row
 
 
@@ -110,20 +113,20 @@ def _measurement(mean: float, unit: str) -> Measurement:
 @pytest.mark.parametrize(
     ("entry_id", "mean", "unit", "expected"),
     [
-        ("sana_wm.videos_per_hour.1gpu_720p", 48.2, "videos/h", "24.1 videos/h (+100%; better)"),
-        ("sana_wm.videos_per_hour.1gpu_720p", 12.05, "videos/h", "-12.05 videos/h (-50%; worse)"),
+        ("sana_wm.videos_per_hour.simple", 48.2, "videos/h", "24.1 videos/h (+100%; better)"),
+        ("sana_wm.videos_per_hour.simple", 12.05, "videos/h", "-12.05 videos/h (-50%; worse)"),
         (
-            "sana_wm.videos_per_hour.1gpu_720p",
+            "sana_wm.videos_per_hour.simple",
             2410,
             "videos/h",
             "2386 videos/h (100x reported; better)",
         ),
-        ("sana_wm.rot_err.setting_a", 2.25, "deg", "-2.25 deg (-50%; better)"),
-        ("sana_wm.rot_err.setting_a", 4.5, "deg", "0 (equal)"),
-        ("sana_wm.peak_memory.full_pipeline", 70.0, "GiB", "not computed: units differ"),
+        ("sana_wm_refiner.rot_err.simple", 2.25, "deg", "-2.25 deg (-50%; better)"),
+        ("sana_wm_refiner.rot_err.simple", 4.5, "deg", "0 (equal)"),
+        ("sana_wm_refiner.peak_memory.simple", 70.0, "GiB", "not computed: units differ"),
     ],
     ids=["higher-better-up", "higher-better-down", "ratio", "lower-better-down", "equal", "units"],
 )
 def test_gap_follows_the_declared_direction(entry_id, mean, unit, expected):
-    entries = {entry.id: entry for entry in reported.resolve(["sana_wm"])[0].entries}
+    entries = {entry.id: entry for entry in ENTRIES}
     assert gap(entries[entry_id], _measurement(mean, unit)) == expected

@@ -30,27 +30,48 @@ def _write(tmp_path, entries, top=None):
 
 def test_registry_holds_the_published_sana_wm_figures():
     (file,) = reported.resolve(["sana_wm"])
-    assert file.source.arxiv == "2605.15178" and file.revision >= 1
-    values = {(entry.model, entry.metric): [] for entry in file.entries}
+    assert file.source.arxiv == "2605.15178" and file.revision >= 2
+    counts: dict[tuple[str, str], set[str]] = {}
+    values = {}
     for entry in file.entries:
-        values[(entry.model, entry.metric)].append(entry.value)
-    assert values == {
-        ("SANA-WM", "videos/hour"): [24.1],
-        ("SANA-WM + refiner", "videos/hour"): [22.0],
-        ("SANA-WM + refiner", "peak memory"): [74.7],
-        ("SANA-WM distilled, NVFP4", "denoising time per 60 s clip"): [34.0],
-        ("LingBot-World", "videos/hour"): [0.6],
-        ("HY-WorldPlay", "videos/hour"): [1.1],
-        ("SANA-WM", "RotErr"): [4.5, 8.34],
-        ("SANA-WM", "CamMC"): [1.41, 1.44],
-    }
-    for entry in file.entries:
+        counts.setdefault((entry.table, entry.split), set()).add(entry.model)
+        values[(entry.model, entry.metric, entry.split)] = entry.value
         assert "arXiv 2605.15178" in entry.citation and entry.protocol and entry.needs
+        assert "not in our sources" not in entry.setting.split(";")[0]  # the splits are named
+    six = {"Infinite-World", "LingBot-World", "HY-WorldPlay", "Matrix-Game 3.0", "SANA-WM",
+           "SANA-WM + refiner"}  # fmt: skip
+    assert counts[("Table 2", "simple_60s")] == counts[("Table 2", "hard_60s")] == six
+    assert counts[("Table 8", "hard_60s")] == six
+    assert counts[("Table 9", "hard_60s")] == {"SANA-WM bidirectional"}
+    assert len(file.entries) == 6 * 6 + 6 * 4 + 6 * 6 + 4 + 1
+    assert values[("SANA-WM + refiner", "RotErr", "simple_60s")] == 4.5
+    assert values[("SANA-WM + refiner", "RotErr", "hard_60s")] == 8.34
+    assert values[("SANA-WM + refiner", "CamMC", "hard_60s")] == 1.44
+    assert values[("SANA-WM", "videos/hour", "simple_60s")] == 24.1
+    assert values[("LingBot-World", "peak memory", "simple_60s")] == 454.1
+    assert values[("HY-WorldPlay", "ΔIQ", "hard_60s")] == 25.88
+    assert values[("SANA-WM bidirectional", "VBench Overall", "hard_60s")] == 80.18
+    assert values[("SANA-WM distilled, NVFP4", "denoising time per 60 s clip", "")] == 34.0
+
+
+def test_matrix_game_3_5_and_cami2v_have_their_own_files():
+    (mg,) = reported.resolve(["matrix_game_3_5"])
+    assert {e.metric: e.value for e in mg.entries} == {
+        "RotErr": 1.63, "TransErr": 1.10, "CamMC": 1.11, "VBench Overall": 80.14,
+        "peak memory": 77.0, "videos/hour": 10.9,
+    }  # fmt: skip
+    (cami2v,) = reported.resolve(["cami2v"])
+    table = {(e.model, e.metric): e.value for e in cami2v.entries}
+    assert table[("DynamiCrafter", "CamMC")] == 11.625
+    assert table[("DynamiCrafter + CamI2V", "RotErr")] == 0.4758
+    assert {e.beside for e in cami2v.entries} == {
+        "rot_err_rad_sum/cami2v", "trans_err_sum/cami2v", "cammc_sum/cami2v"
+    }  # fmt: skip
 
 
 def test_reported_means_every_file_and_unknown_names_are_errors():
     assert [f.name for f in reported.resolve(["reported"])] == reported.available()
-    with pytest.raises(InputError, match="one of: reported, sana_wm"):
+    with pytest.raises(InputError, match="one of: reported, cami2v, matrix_game_3_5, sana_wm"):
         reported.resolve(["nope"])
 
 

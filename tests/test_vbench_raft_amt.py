@@ -29,6 +29,7 @@ from tests.test_quality_metrics import panning
 from wmbench.cli import main
 from wmbench.core import weights
 from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.weight_entries import WeightFile
 from wmbench.evaluators import EVALUATORS, amt, motion_smoothness, raft_flow
 from wmbench.evaluators.amt import AMTS
 from wmbench.evaluators.amt.blocks import BidirCorrBlock, coords_grid, warp
@@ -110,7 +111,7 @@ def test_fetch_unzips_raft_s_archive_and_derives_the_converted_entry(tmp_path, m
     with zipfile.ZipFile(archive, "w") as zipped, zipped.open("models/raft-things.pth", "w") as f:
         torch.save(random_original(), f)
     source = f"{archive.as_uri()}#models/raft-things.pth"
-    local = (weights.WeightFile("raft-things.pth", source),)
+    local = (WeightFile("raft-things.pth", source),)
     entry = replace(weights.ENTRIES["raft-things"], files=local)
     monkeypatch.setitem(weights.ENTRIES, "raft-things", entry)
     monkeypatch.setenv("WMBENCH_WEIGHTS", str(tmp_path / "store"))

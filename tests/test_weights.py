@@ -3,6 +3,7 @@ import pytest
 from wmbench.cli import main
 from wmbench.core import weights
 from wmbench.core.errors import MissingWeightsError
+from wmbench.core.weight_entries import WeightEntry, WeightFile
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def test_placed_file_is_found_and_listed_with_its_checksum(store, capsys):
 
 
 def test_checksum_mismatch_is_reported(store, monkeypatch):
-    entry = weights.WeightEntry("toy", (weights.WeightFile("w.bin", "https://x", "0" * 64),), "t")
+    entry = WeightEntry("toy", (WeightFile("w.bin", "https://x", "0" * 64),), "t")
     monkeypatch.setitem(weights.ENTRIES, "toy", entry)
     (store / "toy").mkdir(parents=True)
     (store / "toy" / "w.bin").write_bytes(b"other")

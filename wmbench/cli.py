@@ -83,6 +83,18 @@ def _parser() -> argparse.ArgumentParser:
     doctor.add_argument("--option", "-o", action="append", default=[], metavar="KEY=VALUE")
     doctor.set_defaults(handler=_doctor)
 
+    rescore = verbs.add_parser(
+        "rescore",
+        help="recompute a run's camera metrics from its saved poses (no re-estimation)",
+        description="Recompute the camera metrics of every case from its poses.npz, rewrite "
+        "result.json and rebuild results.csv and summary.json.",
+    )
+    rescore.add_argument("run", type=Path, help="run directory")
+    rescore.add_argument(
+        "--protocol", help="only this protocol's metrics (cami2v, worldscore, wmbench, sanawm)"
+    )
+    rescore.set_defaults(handler=_rescore)
+
     show = verbs.add_parser("show", help="print a run's leaderboard")
     show.add_argument("run", type=Path, help="run directory")
     show.set_defaults(handler=_show)
@@ -223,6 +235,16 @@ def _doctor(args: argparse.Namespace) -> int:
     checks = doctor(args.model, options)
     print("\n".join(check.line() for check in checks))
     return 0 if all(check.ok for check in checks) else 1
+
+
+def _rescore(args: argparse.Namespace) -> int:
+    from wmbench.harness.rescore import rescore
+
+    done = rescore(args.run, args.protocol)
+    print(f"{args.run}: {done.cases} cases rescored, {done.changed} metric values changed")
+    for case in done.without_poses:
+        print(f"  no saved poses (left as it was): {case}")
+    return 0
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -25,7 +25,8 @@ from wmbench.core.errors import InputError
 RIGIDITY_TOLERANCE = 1e-3
 
 
-def _check_poses(c2w: np.ndarray, source: str, field_name: str) -> None:
+def check_poses(c2w: np.ndarray, source: str, field_name: str) -> None:
+    """Raise InputError unless ``c2w`` is (N,4,4) finite rigid poses (N >= 1)."""
     if c2w.ndim != 3 or c2w.shape[1:] != (4, 4):
         raise InputError(source, field_name, "an array of shape (N, 4, 4)", f"shape {c2w.shape}")
     if len(c2w) == 0:
@@ -75,7 +76,7 @@ class Trajectory:
     def __post_init__(self) -> None:
         c2w = np.asarray(self.c2w, dtype=np.float64)
         intrinsics = np.asarray(self.intrinsics, dtype=np.float64)
-        _check_poses(c2w, self.source, "c2w")
+        check_poses(c2w, self.source, "c2w")
         if intrinsics.shape == (3, 3):
             intrinsics = np.broadcast_to(intrinsics, (len(c2w), 3, 3)).copy()
         _check_intrinsics(intrinsics, len(c2w), self.source, "intrinsics")
@@ -197,6 +198,7 @@ class Suite:
     evaluators: tuple[str, ...]
     models: tuple[str, ...]
     model_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    evaluator_options: dict[str, dict[str, object]] = field(default_factory=dict)
     description: str = ""
     data_label: str = ""
     failures: tuple[tuple[str, str], ...] = ()

@@ -151,8 +151,8 @@ def read_camera_npz(path: Path, image_size: tuple[int, int]) -> Trajectory:
 def _read_scenes(path: Path) -> dict[str, dict]:
     """Scene entries by scene id from ``scene_trajectories_v2.json``: the benchmark's
     ``{"scenes": [...]}`` (each with ``scene_id`` and optionally ``prompt`` and
-    ``evaluation_pairs``: dicts with ``frame_a``, ``frame_b`` at 16 fps), or a list or dict of
-    entries."""
+    ``evaluation_pairs``: dicts with ``frame_a``, ``frame_b`` at 16 fps, as NVlabs/Sana's
+    ``eval_unified.py`` reads them), or a list or dict of entries."""
     if not path.is_file():
         return {}
     data = json.loads(path.read_text())

@@ -9,6 +9,7 @@ A suite file declares its data source, generation settings, evaluators and model
     evaluators: [throughput, ...]
     models: [static, ...]
     model_options: {sana-wm: {preset: tiny}}
+    evaluator_options: {camera: {estimator: file, poses: DIR}}   # keyword options per evaluator
     mirror_settings: {frames: 161, resolution: 320x176, limit: 2,     # used on the mirror only
                       model_options: {sana-wm: {preset: tiny}}}
 
@@ -53,6 +54,7 @@ class SuiteFile:
     description: str = ""
     limit: int | None = None
     model_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    evaluator_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     mirror_settings: dict[str, Any] = field(default_factory=dict)
 
 
@@ -120,6 +122,7 @@ def read_suite_file(name_or_path: str) -> SuiteFile:
         models=tuple(_typed(raw, "models", list, path)),
         limit=_positive_int(raw, "limit", path) if "limit" in raw else None,
         model_options=raw.get("model_options") or {},
+        evaluator_options=_evaluator_options(raw, path),
         mirror_settings=raw.get("mirror_settings") or {},
     )
 
@@ -132,6 +135,17 @@ def _typed(raw: dict, key: str, kind: type | tuple[type, ...], path: Path) -> An
         )
         raise InputError(path, key, f"a {expected}", repr(value))
     return value
+
+
+def _evaluator_options(raw: dict, path: Path) -> dict[str, dict[str, Any]]:
+    """``evaluator_options``: evaluator name -> its keyword options (a mapping each)."""
+    options = raw.get("evaluator_options") or {}
+    if not isinstance(options, dict):
+        raise InputError(path, "evaluator_options", "a mapping of evaluator -> options")
+    for name, value in options.items():
+        if not isinstance(value, dict):
+            raise InputError(path, f"evaluator_options.{name}", "a mapping of options", repr(value))
+    return options
 
 
 def _positive_int(raw: dict, key: str, path: Path) -> int:
@@ -164,6 +178,7 @@ def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
         evaluators=spec.evaluators,
         models=spec.models,
         model_options=settings["model_options"],
+        evaluator_options=spec.evaluator_options,
         description=spec.description,
         data_label=MIRROR_LABEL if is_mirror else f"{sanawm_bench.DATASET_NAME} at {root}",
         failures=tuple(failures),

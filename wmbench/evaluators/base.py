@@ -124,6 +124,11 @@ class Evaluator(ABC):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         """The metrics of one case."""
 
+    def identity(self) -> str:
+        """What the model record files this evaluator's scores under: ``version``, plus the
+        settings that change its numbers (e.g. the camera evaluator's pose estimator)."""
+        return self.version
+
     def shared_evaluate(self, inputs: EvalInput) -> EvalResult:
         """:meth:`evaluate`, once per case: an evaluator that builds on another's result (the
         VBench quality score on its dimensions) reads the one the suite already computed."""

@@ -1,56 +1,152 @@
 """``camera``: how well the generated video follows the requested camera path.
 
-The video's cameras are estimated with :mod:`pose_pipeline` (pycolmap SfM with the requested
-intrinsics fixed; metric scale from the generation's exact depth when a synthetic oracle gives
-it, else from the metric monocular depth model when its weights are in the local store) and
-compared with the requested trajectory under three protocols, defined in
-:mod:`wmbench.evaluators.camera_metrics`: ``cami2v`` (sums, radians, per-trajectory normalisation),
-``worldscore`` (per-frame means, degrees, one fitted translation scale) and ``wmbench`` (the
-default: Sim(3)-aligned per-frame means in degrees and metres, plus 10 s windows as series).
+The video's cameras come from a pose estimator (:mod:`pose_pipeline.estimators`): ``pycolmap``
+by default (pycolmap SfM with the requested intrinsics fixed; metric scale from the generation's
+exact depth when a synthetic oracle gives it, else from the metric monocular depth model when
+its weights are in the local store), ``file`` (poses computed elsewhere; used for a case whenever
+the model's generation names a folder of them, ``Generation.info[POSES_DIR]``) or ``pi3``. The
+suite chooses it (``evaluator_options: {camera: {estimator: NAME, ...options}}``); the estimator
+and its settings are part of the evaluator's identity (:meth:`CameraEvaluator.identity`, filed
+with every model's metrics) and of its note in ``run.json``. The estimate is compared with the
+requested trajectory under four protocols, defined in :mod:`wmbench.evaluators.camera_metrics`:
+``cami2v`` (sums, radians, per-trajectory normalisation), ``worldscore`` (per-frame means,
+degrees, one fitted translation scale), ``wmbench`` (the default: Sim(3)-aligned per-frame means
+in degrees and metres, plus 10 s windows as series) and ``sanawm`` (SANA-WM-Bench's scripts:
+every 4th frame, all-frame extrinsic alignment; frame 0 dropped for refined outputs,
+``Generation.info[REFINED]``). The first three need a pose for every frame: for an estimator
+that gives fewer (``pi3``: every 4th) they are blank.
 
-Frames the annotator could not place are scored as the static-camera baseline (the camera
+Frames the estimator could not place are scored as the static-camera baseline (the camera
 frozen at the first frame's pose), never dropped; a video that cannot be reconstructed at all
-scores that baseline everywhere, with ``annotation_failed`` = 1. The annotator's own floor
-(its error on oracle videos of synthetic worlds) is measured by ``benchmarks/bench_pose.py`` and
-read back by :meth:`CameraEvaluator.notes` to print beside scores.
+scores that baseline everywhere, with ``annotation_failed`` = 1, and ``pose_failures/sanawm``
+counts the failed frames ``sanawm`` scores. Every case saves its estimate as the artefact
+``poses`` (``poses.npz``: :meth:`EstimatedPoses.to_arrays` plus the requested path, fps and the
+refined flag), from which :func:`score_saved` recomputes every protocol (``wmbench rescore``).
+The annotator's own floor (its error on oracle videos of synthetic worlds) is measured by
+``benchmarks/bench_pose.py`` and read back by :meth:`CameraEvaluator.notes`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from pose_pipeline import Annotation, AnnotationFailure, AnnotatorConfig, ExactDepth, annotate
+from pose_pipeline import AnnotatorConfig, ExactDepth
+from pose_pipeline.estimators import (
+    DEFAULT,
+    EstimatedPoses,
+    FileEstimator,
+    PoseEstimator,
+    PoseRequest,
+    build,
+)
 from pose_pipeline.scale import DepthSource
 from wmbench.core import weights
+from wmbench.core.errors import InputError
 from wmbench.core.paths import REPO_ROOT
 from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
+from wmbench.models.base import POSES_DIR, REFINED
 
 FLOOR_REPORT = REPO_ROOT / "reports" / "pose_floor.json"
 MONOCULAR_SCENE = "indoor"
+POSES = SharedKey[EstimatedPoses]("poses")
+ARTEFACT = "poses"
 
 
-POSES = SharedKey[Annotation | AnnotationFailure]("poses")
+def score_poses(
+    poses: EstimatedPoses,
+    requested: np.ndarray,
+    fps: float,
+    refined: bool,
+    window_s: float = camera_metrics.DEFAULT_WINDOW_S,
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """Every protocol's pose-error metrics and series of ``poses`` against the requested
+    camera-to-world path (N, 4, 4): what :meth:`CameraEvaluator.evaluate` and rescoring share."""
+    count = len(requested)
+    est = np.repeat(np.eye(4)[None], count, axis=0)
+    valid, covered = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
+    inside = poses.frame_index < count
+    index, placed = poses.frame_index[inside], poses.valid[inside]
+    covered[index] = True
+    est[index[placed]] = poses.c2w[inside][placed]
+    valid[index[placed]] = True
+    if covered.all():
+        metrics, series = camera_metrics.score(est, requested, valid, fps, window_s)
+    else:
+        metrics = dict.fromkeys(camera_metrics.PER_FRAME_METRICS, float("nan"))
+        metrics["posed_fraction"] = float(valid[covered].mean()) if covered.any() else 0.0
+        series = {}
+    if not poses.metric:
+        metrics.pop("scale_factor/wmbench")
+    sanawm, sanawm_series = camera_metrics.sanawm_score(est, requested, valid, refined)
+    return {**metrics, **sanawm}, {**series, **sanawm_series}
+
+
+def saved_arrays(
+    poses: EstimatedPoses, requested: np.ndarray, fps: float, refined: bool, window_s: float
+) -> dict[str, np.ndarray]:
+    """The ``poses`` artefact: the estimate and everything :func:`score_saved` needs."""
+    return {
+        **poses.to_arrays(),
+        "requested_c2w": requested,
+        "fps": np.array(fps),
+        "refined": np.array(refined),
+        "window_s": np.array(window_s),
+    }
+
+
+def score_saved(
+    arrays: dict[str, np.ndarray], source: str | Path
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """:func:`score_poses` from a saved ``poses`` artefact (InputError naming ``source``)."""
+    for key in ("requested_c2w", "fps", "refined", "window_s"):
+        if key not in arrays:
+            raise InputError(source, key, "a poses artefact written by the camera evaluator")
+    poses = EstimatedPoses.from_arrays(arrays, source)
+    return score_poses(
+        poses, np.asarray(arrays["requested_c2w"], dtype=np.float64), float(arrays["fps"]),
+        bool(arrays["refined"]), float(arrays["window_s"]),
+    )  # fmt: skip
+
+
+def _digest(settings: dict[str, Any]) -> str:
+    text = json.dumps(settings, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 class CameraEvaluator(Evaluator):
-    """Camera-control accuracy under the ``cami2v``, ``worldscore`` and ``wmbench`` protocols."""
+    """Camera-control accuracy under the ``cami2v``, ``worldscore``, ``wmbench`` and
+    ``sanawm`` protocols, from the poses of a pose estimator."""
 
     name = "camera"
-    version = "1"
+    version = "2"
 
     def __init__(
         self,
         config: AnnotatorConfig | None = None,
         window_s: float = camera_metrics.DEFAULT_WINDOW_S,
         monocular_depth: bool = True,
+        estimator: str = DEFAULT,
+        **estimator_options: Any,
     ) -> None:
         super().__init__()
-        self.config = config or AnnotatorConfig()
+        if config is not None:
+            estimator_options = {**estimator_options, "config": config}
+        self.estimator: PoseEstimator = build(estimator, estimator_options)
         self.window_s = window_s
         self.monocular_depth = monocular_depth
+
+    def identity(self) -> str:
+        settings = self.estimator.settings()
+        return f"{self.version}; poses {self.estimator.name} {_digest(settings)}"
+
+    def check_available(self) -> None:
+        self.estimator.check_available()
 
     def metric_specs(self) -> list[MetricSpec]:
         rad, deg, m = "rad", "deg", "m"
@@ -84,11 +180,26 @@ class CameraEvaluator(Evaluator):
             MetricSpec("annotator_depth_spread", False, "", "median relative deviation of "
                        "metric/SfM depth ratios: large when the reconstruction disagrees with the "
                        "depth (only with metric scale)"),
+            MetricSpec("rot_err_deg/sanawm", False, deg, "mean geodesic rotation error over "
+                       "every 4th frame after SANA-WM-Bench's all-frame extrinsic alignment"),
+            MetricSpec("trans_err_rel/sanawm", False, m, "mean distance of camera-to-world "
+                       "translations after that alignment (SANA-WM-Bench's TransErr_rel)"),
+            MetricSpec("cammc_rel/sanawm", False, "", "mean ||[R|t]_est - [R|t]_gt||_F of "
+                       "camera-to-world poses after that alignment (SANA-WM-Bench's CamMC_rel)"),
+            MetricSpec("pose_failures/sanawm", False, "frames", "frames sanawm scores that have "
+                       "no estimate (scored as the static camera; SANA-WM-Bench skips the scene)"),
         ]  # fmt: skip
 
     def notes(self) -> str:
-        """The annotator's measured floor (``reports/pose_floor.json``), printed beside scores:
-        camera errors near it are at the limit of what the annotator can resolve."""
+        """The pose estimator and its settings, and the annotator's measured floor
+        (``reports/pose_floor.json``), printed beside scores: camera errors near it are at the
+        limit of what the annotator can resolve."""
+        estimator = (f"poses from the `{self.estimator.name}` estimator "
+                     f"({json.dumps(self.estimator.settings(), sort_keys=True, default=str)}; "
+                     f"`file` poses wherever a model gives a folder of them). ")  # fmt: skip
+        return estimator + self._floor()
+
+    def _floor(self) -> str:
         oracle = ("On synthetic data the oracle model's camera scores are the floor at this "
                   "run's own resolution and length.")  # fmt: skip
         if not FLOOR_REPORT.is_file():
@@ -111,48 +222,57 @@ class CameraEvaluator(Evaluator):
         if self.monocular_depth and not weights.missing_files(entry):
             from pose_pipeline.depth_model import MonocularDepth
 
-            return MonocularDepth(MONOCULAR_SCENE, self.config.num_threads)
+            threads = getattr(self.estimator, "config", AnnotatorConfig()).num_threads
+            return MonocularDepth(MONOCULAR_SCENE, threads)
         return None
 
-    def estimate_poses(self, inputs: EvalInput) -> Annotation | AnnotationFailure:
+    def estimator_for(self, inputs: EvalInput) -> PoseEstimator:
+        """The suite's estimator, or ``file`` where the generation names a folder of poses."""
+        folder = inputs.generation.info.get(POSES_DIR)
+        return FileEstimator(folder) if folder else self.estimator
+
+    def estimate_poses(self, inputs: EvalInput) -> EstimatedPoses:
         """The generated video's cameras, computed once per case (:data:`POSES`)."""
 
-        def compute() -> Annotation | AnnotationFailure:
+        def compute() -> EstimatedPoses:
+            estimator = self.estimator_for(inputs)
             trajectory = inputs.trajectory
             frames = inputs.video.frames[: len(trajectory)]
             if trajectory.image_size != inputs.video.size:
                 trajectory = trajectory.resized(*inputs.video.size)
-            return annotate(
-                frames, trajectory.intrinsics[0], self.config, self._depth_source(inputs)
-            )
+            depth = self._depth_source(inputs) if estimator.uses_depth else None
+            request = PoseRequest(inputs.case.id, frames, trajectory.intrinsics[0], depth)
+            return estimator.estimate(request)
 
         return inputs.shared(POSES, compute)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
-        gt = inputs.trajectory.c2w
-        annotation = self.estimate_poses(inputs)
-        est = np.repeat(np.eye(4)[None], len(gt), axis=0)
-        valid = np.zeros(len(gt), dtype=bool)
-        if isinstance(annotation, Annotation):
-            placed = len(annotation.c2w)
-            valid[:placed] = annotation.valid
-            est[:placed][annotation.valid] = annotation.c2w[annotation.valid]
-        metrics, series = camera_metrics.score(est, gt, valid, inputs.trajectory.fps, self.window_s)
-        metric_scale = isinstance(annotation, Annotation) and annotation.metric
-        if metric_scale:
-            metrics["annotator_depth_spread"] = float(annotation.summary["scale"]["spread"])
-        else:
-            metrics.pop("scale_factor/wmbench")
-        summary = annotation.summary
-        metrics.update(
-            registration_rate=float(summary.get("registration_rate", 0.0)),
-            annotation_failed=float(isinstance(annotation, AnnotationFailure)),
-            annotator_reproj_err_px=float(summary.get("mean_reproj_err_px", np.nan)),
-            annotator_seconds=float(summary.get("total_s", 0.0)),
-            annotator_low_confidence_fraction=float(
-                summary.get("low_confidence_frames", len(gt)) / len(gt)
-            ),
-        )
-        if isinstance(annotation, AnnotationFailure):
-            metrics.pop("annotator_reproj_err_px")
-        return EvalResult(metrics, series)
+        requested, fps = inputs.trajectory.c2w, inputs.trajectory.fps
+        poses = self.estimate_poses(inputs)
+        refined = bool(inputs.generation.info.get(REFINED, False))
+        metrics, series = score_poses(poses, requested, fps, refined, self.window_s)
+        metrics.update(_estimator_metrics(poses))
+        artefact = saved_arrays(poses, requested, fps, refined, self.window_s)
+        return EvalResult(metrics, series, {ARTEFACT: artefact})
+
+
+def _estimator_metrics(poses: EstimatedPoses) -> dict[str, float]:
+    """``annotation_failed``, and the annotator's own figures where ``pycolmap`` estimated."""
+    failed = bool(poses.failure) or not poses.valid.any()
+    annotation = poses.annotation
+    if annotation is None:
+        return {"annotation_failed": float(failed)}
+    summary = annotation.summary
+    metrics = {
+        "registration_rate": float(summary.get("registration_rate", 0.0)),
+        "annotation_failed": float(failed),
+        "annotator_seconds": float(summary.get("total_s", 0.0)),
+        "annotator_low_confidence_fraction": float(
+            summary.get("low_confidence_frames", len(poses.valid)) / len(poses.valid)
+        ),
+    }
+    if not poses.failure:
+        metrics["annotator_reproj_err_px"] = float(summary.get("mean_reproj_err_px", np.nan))
+    if poses.metric:
+        metrics["annotator_depth_spread"] = float(summary["scale"]["spread"])
+    return metrics

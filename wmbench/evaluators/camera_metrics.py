@@ -3,7 +3,7 @@
 Inputs are camera-to-world poses (N,4,4), OpenCV convention: ``est`` (estimated from a video)
 and ``gt`` (the requested trajectory), plus ``valid`` (N,) marking the estimated frames that
 exist (registered or interpolated). Three protocols, all reported because the literature's
-numbers are not comparable across them:
+numbers are not comparable across them (a fourth, ``sanawm``, is below):
 
 ``cami2v`` (the CamI2V reference code). Both trajectories re-expressed relative to their anchor
 frame (``inv(c2w_a) @ c2w_i``); each divided by its own largest translation norm. Per frame:
@@ -35,6 +35,21 @@ static-camera baseline scores there: the estimate "the camera stayed at the firs
 alignment, in ``wmbench``). Alignment, normalisation and scale fits use valid frames only. The
 anchor of every protocol is the first valid frame (frame 0 whenever it was placed).
 With fewer than two valid frames every frame scores the baseline.
+
+``sanawm`` (SANA-WM-Bench's own scripts: NVlabs/Sana ``tools/metrics/sana_wm/
+eval_benchmark_poses.py`` and ``pose_utils.py``, read from the public fork HaoyiZhu/NVlabs-Sana at
+28bfab0). Every ``SANAWM_INTERVAL``-th frame (0, 4, 8, ...), frame 0 dropped for refined outputs
+(``skip_first_frame auto``: frame 0 is the input image copied); both paths re-expressed relative
+to their first kept frame. Both are inverted to world-to-camera and the estimate aligned onto the
+ground truth over all kept frames (``align_camera_extrinsics``): rotation ``V U^T`` from the SVD
+``U S V^T`` of the mean of ``R_gt^T R_est``, then with ``a = R_est^T t_est`` and
+``b = R_est^T t_gt`` per frame, centred, a scale ``s = mean(a_c * b_c) / mean(a_c^2)`` (1 with a
+single frame) and offset ``t = mean(b) - s mean(a)``; the aligned extrinsics ``[R_est V U^T |
+R_est t + s t_est]`` are inverted back. Per frame: geodesic angle in degrees, the L2 distance of
+camera-to-world translations and the Frobenius norm of the 3x4 camera-to-world difference,
+averaged (the scripts' RotErr, TransErr_rel and CamMC_rel). The scripts skip a scene whose
+estimate fails; here a kept frame without an estimate scores the static baseline (identity
+relative pose, as ``cami2v``) and is counted, and the alignment uses the valid kept frames.
 """
 
 from __future__ import annotations
@@ -44,6 +59,13 @@ from dataclasses import dataclass
 import numpy as np
 
 DEFAULT_WINDOW_S = 10.0
+# what :func:`score` returns: the per-frame protocols, which need a pose for every frame
+PER_FRAME_METRICS = (
+    "rot_err_rad_sum/cami2v", "trans_err_sum/cami2v", "cammc_sum/cami2v",
+    "rot_err_deg/worldscore", "trans_err/worldscore", "rot_err_deg/wmbench",
+    "trans_err_m/wmbench", "cammc/wmbench", "scale_factor/wmbench", "posed_fraction",
+)  # fmt: skip
+SANAWM_INTERVAL = 4
 
 
 @dataclass(frozen=True)
@@ -187,6 +209,68 @@ def wmbench_errors(
     return FrameErrors(np.degrees(merged.rot), merged.trans, merged.cammc), alignment
 
 
+def sanawm_frames(num_frames: int, refined: bool, interval: int = SANAWM_INTERVAL) -> np.ndarray:
+    """The frames the ``sanawm`` protocol scores: every ``interval``-th, without frame 0 for
+    refined outputs."""
+    frames = np.arange(0, num_frames, interval)
+    return frames[1:] if refined else frames
+
+
+def extrinsic_alignment(
+    w2c_est: np.ndarray, w2c_gt: np.ndarray, eps: float = 1e-9
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """SANA-WM-Bench's ``align_camera_extrinsics`` on world-to-camera poses (N,4,4) or (N,3,4):
+    rotation (3,3), offset (3,) and scale taking the estimate's extrinsics onto the truth's."""
+    r_est, r_gt = w2c_est[:, :3, :3], w2c_gt[:, :3, :3]
+    u, _, vt = np.linalg.svd(np.einsum("nji,njk->ik", r_gt, r_est) / len(r_est))
+    rotation = vt.T @ u.T
+    a = np.einsum("ni,nij->nj", w2c_est[:, :3, 3], r_est)
+    b = np.einsum("ni,nij->nj", w2c_gt[:, :3, 3], r_est)
+    a_centred, b_centred = a - a.mean(axis=0), b - b.mean(axis=0)
+    scale = 1.0
+    if len(a) > 1:
+        scale = float((a_centred * b_centred).mean() / max((a_centred**2).mean(), eps))
+    return rotation, b.mean(axis=0) - scale * a.mean(axis=0), scale
+
+
+def _invert_rigid(pose: np.ndarray) -> np.ndarray:
+    out = np.repeat(np.eye(4)[None], len(pose), axis=0)
+    rotation_t = np.swapaxes(pose[:, :3, :3], 1, 2)
+    out[:, :3, :3] = rotation_t
+    out[:, :3, 3] = -np.einsum("nij,nj->ni", rotation_t, pose[:, :3, 3])
+    return out
+
+
+def sanawm_aligned(est: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, float]:
+    """Estimated camera-to-world poses (N,4,4) aligned onto ``gt`` (N,4,4) the ``sanawm`` way,
+    and the scale."""
+    w2c_est, w2c_gt = _invert_rigid(est), _invert_rigid(gt)
+    rotation, offset, scale = extrinsic_alignment(w2c_est, w2c_gt)
+    aligned = w2c_est.copy()
+    aligned[:, :3, :3] = w2c_est[:, :3, :3] @ rotation
+    aligned[:, :3, 3] = w2c_est[:, :3, :3] @ offset + scale * w2c_est[:, :3, 3]
+    return _invert_rigid(aligned), scale
+
+
+def sanawm_errors(
+    est: np.ndarray, gt: np.ndarray, valid: np.ndarray | None = None, refined: bool = False
+) -> tuple[FrameErrors, np.ndarray]:
+    """Per-frame ``sanawm`` errors (degrees, ground-truth units, CamMC) at the kept frames, and
+    those frames (indices into ``est`` / ``gt``)."""
+    valid = _check(est, gt, valid)
+    frames = sanawm_frames(len(gt), refined)
+    est, gt, valid = est[frames], gt[frames], _scored_frames(valid[frames])
+    gt_rel = relative_to(gt, 0)
+    baseline = _frame_errors(np.broadcast_to(np.eye(4), gt.shape), gt_rel)
+    merged = baseline
+    if valid.any():
+        est_rel = relative_to(est, int(np.argmax(valid)))  # the alignment absorbs the anchor
+        aligned = np.broadcast_to(np.eye(4), gt.shape).copy()
+        aligned[valid], _ = sanawm_aligned(est_rel[valid], gt_rel[valid])
+        merged = _merge(valid, _frame_errors(aligned, gt_rel), baseline)
+    return FrameErrors(np.degrees(merged.rot), merged.trans, merged.cammc), frames
+
+
 def window_means(values: np.ndarray, fps: float, window_s: float = DEFAULT_WINDOW_S) -> np.ndarray:
     """Means of a per-frame series over consecutive windows of ``window_s`` seconds.
 
@@ -228,4 +312,26 @@ def score(
     }
     for name in list(series):
         series[f"{name}/window_{window_s:g}s"] = window_means(series[name], fps, window_s)
+    return metrics, series
+
+
+def sanawm_score(
+    est: np.ndarray, gt: np.ndarray, valid: np.ndarray | None, refined: bool = False
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    """The ``sanawm`` metrics (means over the kept frames; ``pose_failures/sanawm`` counts the
+    kept frames without an estimate) and their per-frame series, by name."""
+    valid = _check(est, gt, valid)
+    errors, frames = sanawm_errors(est, gt, valid, refined)
+    metrics = {
+        "rot_err_deg/sanawm": float(errors.rot.mean()),
+        "trans_err_rel/sanawm": float(errors.trans.mean()),
+        "cammc_rel/sanawm": float(errors.cammc.mean()),
+        "pose_failures/sanawm": float((~_scored_frames(valid[frames])).sum()),
+    }
+    series = {
+        "rot_err_deg/sanawm": errors.rot,
+        "trans_err_rel/sanawm": errors.trans,
+        "cammc_rel/sanawm": errors.cammc,
+        "frame_index/sanawm": frames,
+    }
     return metrics, series

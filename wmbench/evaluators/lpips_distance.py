@@ -9,6 +9,8 @@ layers; 0 for identical images, higher for more different ones. Images are RGB s
 * ``lpips/reference``: against the suite's ground-truth video at the video's resolution, on the
   ``reference`` evaluator's frames (at most ``MAX_FRAMES``, evenly spaced), mean over them; NaN
   when the case has no ground truth.
+* ``revisit_lpips/sanawm``: on the dataset's own ``evaluation_pairs``, whole frames, unwarped,
+  as SANA-WM-Bench's scripts (:mod:`wmbench.evaluators.sanawm_pairs`); NaN without pairs.
 * ``revisit_lpips/<protocol>``: on the ``revisit`` evaluator's warped revisit pairs
   (:func:`cached_revisit_views`, short side 360 px), mean over pairs; NaN where the protocol
   has no pairs (``depth_warp`` without exact depth). Only the pixels of each pair's mask
@@ -43,6 +45,7 @@ from wmbench.evaluators.learned_weights import (
 from wmbench.evaluators.reference import MAX_FRAMES, reference_frames, single_torch_thread
 from wmbench.evaluators.revisit import PROTOCOLS, cached_revisit_views
 from wmbench.evaluators.sampling import finite_mean, sample_indices
+from wmbench.evaluators.sanawm_pairs import evaluation_pairs, pair_frames
 
 WEIGHTS = "alexnet"
 CHECKPOINT = "alexnet-owt-7be5be79.pth"
@@ -152,6 +155,13 @@ class LpipsDistance(Evaluator):
                 )
                 for protocol in PROTOCOLS
             ),
+            MetricSpec(
+                "revisit_lpips/sanawm",
+                False,
+                "",
+                "LPIPS (AlexNet, v0.1) of the dataset's revisit pairs, whole frames "
+                "(SANA-WM-Bench's evaluation_pairs)",
+            ),
         ]
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
@@ -162,6 +172,14 @@ class LpipsDistance(Evaluator):
             value, pairs = self._revisit(inputs, model, protocol)
             metrics[f"revisit_lpips/{protocol}"] = value
             series |= {f"{protocol}/{key}": array for key, array in pairs.items()}
+        video = inputs.video
+        pairs = evaluation_pairs(inputs.case, video.fps, len(video))
+        distance = np.zeros(0)
+        if len(pairs):
+            full = np.ones((len(pairs), *video.frames.shape[1:3]), dtype=bool)
+            distance = lpips_pairs(model, *pair_frames(video.frames, pairs), full)
+            series |= {"sanawm/pairs": pairs, "sanawm/lpips": distance}
+        metrics["revisit_lpips/sanawm"] = finite_mean(distance)
         return EvalResult(metrics=metrics, series=series)
 
     @staticmethod

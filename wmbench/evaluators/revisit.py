@@ -19,6 +19,9 @@ Two protocols, named in the metrics since their pairs differ:
   ``NEAR_IDENTITY_DISTANCE_M`` (up to ``MAX_ANGLE_DEG`` of rotation): there the rotation
   homography ``K_i R K_j^-1`` is exact up to the parallax of that small translation.
 
+A third protocol, ``sanawm``, compares the dataset's own ``evaluation_pairs`` unwarped, as
+SANA-WM-Bench's scripts do (:mod:`wmbench.evaluators.sanawm_pairs`); NaN for cases without pairs.
+
 The warped pairs are a shared artefact (:func:`cached_revisit_views`): a learned perceptual
 distance (LPIPS, once its weights are in the weight store) scores the same pairs from there.
 """
@@ -35,6 +38,7 @@ from wmbench.core.types import Trajectory
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
 from wmbench.evaluators.reference import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size
+from wmbench.evaluators.sanawm_pairs import evaluation_pairs, psnr_uint8, ssim_uniform
 
 MAX_ANGLE_DEG = 20.0
 DEPTH_DISTANCE_M = 0.3
@@ -230,7 +234,12 @@ class Revisit(Evaluator):
                     f"SSIM of revisits after warping the earlier view ({protocol})",
                 ),
             ]
-        return specs
+        return specs + [
+            MetricSpec("revisit_psnr_db/sanawm", True, "dB", "PSNR of the dataset's revisit "
+                       "pairs, whole frames (SANA-WM-Bench's evaluation_pairs)"),
+            MetricSpec("revisit_ssim/sanawm", True, "", "SSIM (11x11 uniform window) of the "
+                       "dataset's revisit pairs, whole frames (SANA-WM-Bench's evaluation_pairs)"),
+        ]  # fmt: skip
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         metrics: dict[str, float] = {}
@@ -250,4 +259,12 @@ class Revisit(Evaluator):
                 f"{protocol}/psnr_db": psnr,
                 f"{protocol}/ssim": similarity,
             }
+        video = inputs.video
+        pairs = evaluation_pairs(inputs.case, video.fps, len(video))
+        psnr = np.array([psnr_uint8(video.frames[a], video.frames[b]) for a, b in pairs])
+        similarity = np.array([ssim_uniform(video.frames[a], video.frames[b]) for a, b in pairs])
+        metrics["revisit_psnr_db/sanawm"] = finite_mean(psnr)
+        metrics["revisit_ssim/sanawm"] = finite_mean(similarity)
+        if len(pairs):
+            series |= {"sanawm/pairs": pairs, "sanawm/psnr_db": psnr, "sanawm/ssim": similarity}
         return EvalResult(metrics=metrics, series=series)

@@ -58,6 +58,7 @@ class RunRecord:
     seed: int
     created: str
     evaluator_notes: dict[str, str] = field(default_factory=dict)
+    evaluator_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     evaluator_weights: dict[str, dict[str, str]] = field(default_factory=dict)
     world_size: int = 1
     git_commit: str = "unknown"

@@ -102,6 +102,11 @@ def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator])
         models=[ModelChoiceRecord(m.name, dict(m.options)) for m in config.models],
         evaluators=list(suite.evaluators),
         evaluator_notes=evaluator_notes(evaluators),
+        evaluator_options={
+            e.name: suite.evaluator_options[e.name]
+            for e in evaluators
+            if e.name in suite.evaluator_options
+        },  # fmt: skip
         evaluator_weights={
             e.name: weights.digests(e.weight_entries) for e in evaluators if e.weight_entries
         },
@@ -153,7 +158,7 @@ def _run_model(
         version=info.version,
         device=info.device,
         config=adapter.config(),
-        evaluators={e.name: e.version for e in evaluators},
+        evaluators={e.name: e.identity() for e in evaluators},
         skipped_evaluators=skipped,
         metrics=_declared(evaluators),
     )
@@ -208,7 +213,7 @@ def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
     weight files to place), logged once per run."""
     evaluators, skipped = [], {}
     for name in config.suite.evaluators:
-        evaluator = EVALUATORS.get(name)()
+        evaluator = build_evaluator(name, config.suite.evaluator_options.get(name, {}))
         try:
             evaluator.check_available()
         except MissingWeightsError as error:
@@ -225,6 +230,16 @@ def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
             "folder) on a machine with internet; `python -m wmbench weights list` shows the store"
         )
     return evaluators, skipped
+
+
+def build_evaluator(name: str, options: dict[str, Any]) -> Evaluator:
+    """The evaluator ``name`` with the suite's ``evaluator_options`` for it."""
+    try:
+        return EVALUATORS.get(name)(**options)
+    except TypeError as error:
+        raise InputError(
+            f"evaluator '{name}'", "evaluator_options", "the options it takes", str(error)
+        ) from error
 
 
 def _missing_weights(error: MissingWeightsError) -> str:

@@ -25,13 +25,21 @@ class GenerationRequest:
     seed: int
 
 
+# Generation.info keys the evaluators read:
+REFINED = "refined"  # True: frame 0 is the input image copied (a refiner's output; SANA-WM-Bench's
+# scripts then drop it from camera scores, as ``sanawm`` does)
+POSES_DIR = "poses_dir"  # a folder of poses estimated elsewhere (``<dir>/<case_id>.npz``, see
+# pose_pipeline.estimators): the camera evaluator scores them with the ``file`` estimator
+
+
 @dataclass
 class Generation:
     """A model's answer: the video, the seconds each stage took, and anything worth recording
     (sampler settings, quantization, the code path that ran). ``depth`` is metric z-depth per
     frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles).
     ``series`` holds what the model measured of itself over time (its recurrent state per chunk,
-    the error of the path its control can express); the run stores them as ``model/<name>``."""
+    the error of the path its control can express); the run stores them as ``model/<name>``.
+    ``info[REFINED]`` and ``info[POSES_DIR]`` change how the camera is scored (see above)."""
 
     video: Video
     stage_seconds: dict[str, float] = field(default_factory=dict)

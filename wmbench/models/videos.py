@@ -4,6 +4,11 @@ For a case ``simple_60s/indoor_001`` it looks for ``DIR/simple_60s/indoor_001.mp
 .mkv, .mov, .webm) or the frame folder ``DIR/simple_60s/indoor_001/`` (PNG/JPEG frames sorted
 by name). Videos longer than the suite asks are cut; shorter ones are an error. Frames of
 another size are scaled and centre-cropped like the conditioning image (the run records it).
+
+``-o poses=DIR`` gives poses estimated elsewhere, ``DIR/<case_id>.npz`` (the layout of
+:mod:`pose_pipeline.estimators`' ``file`` estimator): the camera evaluator scores those instead of
+estimating. ``-o refined=true`` declares the videos refined outputs whose frame 0 is the input
+image (SANA-WM-Bench's ``method_info.json`` ``refiner`` key): ``sanawm`` camera scores drop it.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from wmbench import __version__
 from wmbench.core.errors import InputError
 from wmbench.core.types import Video
 from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
-from wmbench.models.base import Generation, GenerationRequest, ModelInfo
-from wmbench.models.options import REQUIRED, parse_options
+from wmbench.models.base import POSES_DIR, REFINED, Generation, GenerationRequest, ModelInfo
+from wmbench.models.options import REQUIRED, parse_options, to_bool
 from wmbench.models.resample import fit_frames
 
 
@@ -26,21 +31,36 @@ class VideosModel:
     CONTROL = "video-files"
 
     def __init__(self, **options: Any) -> None:
-        parsed = parse_options("videos", options, {"dir": (Path, REQUIRED), "name": (str, "")})
+        schema = {
+            "dir": (Path, REQUIRED),
+            "name": (str, ""),
+            "poses": (Path, None),
+            "refined": (to_bool, False),
+        }
+        parsed = parse_options("videos", options, schema)
         self.directory: Path = parsed["dir"]
         self.label: str = parsed["name"] or self.directory.name
+        self.poses: Path | None = parsed["poses"]
+        self.refined: bool = parsed["refined"]
 
     def info(self) -> ModelInfo:
         return ModelInfo(name=f"videos:{self.label}", version=__version__)
 
     def config(self) -> dict[str, Any]:
-        return {"dir": str(self.directory.resolve()), "name": self.label}
+        config: dict[str, Any] = {"dir": str(self.directory.resolve()), "name": self.label}
+        if self.poses is not None:
+            config["poses"] = str(self.poses.resolve())
+        if self.refined:
+            config["refined"] = True
+        return config
 
     def check_available(self) -> None:
         if not self.directory.is_dir():
             raise InputError(
                 self.directory, "dir", "a folder of videos named by case id", "no folder"
             )
+        if self.poses is not None and not self.poses.is_dir():
+            raise InputError(self.poses, "poses", "a folder of <case_id>.npz pose files", "none")
 
     def find(self, case_id: str) -> Path:
         """The video file or frame folder for ``case_id``."""
@@ -61,5 +81,8 @@ class VideosModel:
                 path, "frames", f"at least {request.num_frames} frames", f"{len(video)} frames"
             )
         frames, resized = fit_frames(video.frames[: request.num_frames], *request.resolution)
-        info = {"source": str(path), "source_fps": video.fps, "resized": resized}
+        info = {"source": str(path), "source_fps": video.fps, "resized": resized,
+                REFINED: self.refined}  # fmt: skip
+        if self.poses is not None:
+            info[POSES_DIR] = str(self.poses.resolve())
         return Generation(video=Video(frames, request.fps), info=info)

@@ -55,7 +55,10 @@ def write_leaderboard(
             "hardware; the others are published numbers under their own protocol, setting and "
             "hardware (the table below the leaderboard says which is which). A reported number "
             "shares a row with a measured metric only where its registry file names that metric "
-            "as the same quantity and the units agree; otherwise it has a row of its own. "
+            "as the same quantity and the units agree; otherwise it has a row of its own (the "
+            "reported-numbers table says which, and why). Reported columns: one per model, "
+            "table and split of a publication, named with the wmbench adapter that drives the "
+            "model where one exists. "
             "↑ higher is better, ↓ lower is better (as each metric declares). Measured cells: "
             "mean ± std over cases. FVD is set-level: one value per model and split from all "
             "its clips pooled (Fréchet distance between the I3D features of the generated and the "
@@ -76,7 +79,10 @@ def write_leaderboard(
         *figures,
         Heading("Reported numbers"),
         Bullets(tuple(_source(file) for file in files)),
-        Table(reported_table(files), "No reported numbers (use --against reported)."),
+        Table(
+            reported_table(files, specs, _estimators(runs)),
+            "No reported numbers (use --against reported).",
+        ),
         Heading("Metric declarations"),
         Table(specs_table(specs), "No metrics declared by the runs."),
         Heading("Files"),
@@ -99,6 +105,11 @@ def write_leaderboard(
         figures=tuple(f.path for f in figures if f.path is not None),
         notes=tuple(f"{f.title}: {f.note}" for f in figures if f.path is None),
     )
+
+
+def _estimators(runs: list[Run]) -> set[str]:
+    """The pose estimators behind the runs' camera metrics."""
+    return {run.pose_estimator(key) for run in runs for key in run.models} - {""}
 
 
 def _notes(runs: list[Run]) -> tuple[str, ...]:

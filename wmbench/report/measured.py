@@ -54,6 +54,14 @@ class Run:
     def video_seconds(self) -> float:
         return self.record.video_seconds()
 
+    def pose_estimator(self, model_key: str) -> str:
+        """The pose estimator behind a model's camera metrics, as its record files the camera
+        evaluator (``2; poses pycolmap 1a2b3c4d``); "" when there is none."""
+        model = self.models.get(model_key)
+        identity = model.evaluators.get("camera", "") if model else ""
+        _, found, rest = identity.partition("poses ")
+        return rest.split()[0] if found and rest else ""
+
     def ran(self, model_key: str) -> bool:
         model = self.models.get(model_key)
         return model is not None and model.status == OK

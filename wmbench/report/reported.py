@@ -4,7 +4,8 @@ One file holds what one publication reports, each number with its citation::
 
     schema: 1
     revision: 3                 # bump whenever a number or a citation changes
-    source: {title: ..., arxiv: "2605.15178", published: "2026-05", organisation: NVIDIA}
+    source: {title: ..., arxiv: "2605.15178", published: "2026-05", organisation: NVIDIA,
+             url: ...}          # arxiv or url: where the numbers are read
     entries:
       - id: sana_wm.videos_per_hour.1gpu_720p        # unique within the file
         model: SANA-WM                              # as the publication names it
@@ -19,6 +20,8 @@ One file holds what one publication reports, each number with its citation::
         setting: length, resolution, benchmark setting
         hardware: 1 GPU                             # optional
         table: Table 2                              # optional: where in the publication
+        split: hard_60s                             # optional: the benchmark split (our id)
+        estimator: pi3                              # optional: the pose estimator behind it
         beside: videos_per_hour_60s                 # optional: wmbench metric of the same quantity
         needs: what measuring it here takes (weights, data, hardware)
 
@@ -51,13 +54,19 @@ class Source:
     """The publication a file's numbers come from."""
 
     title: str
-    arxiv: str
+    arxiv: str = ""
     published: str = ""
     organisation: str = ""
+    url: str = ""
+
+    @property
+    def where(self) -> str:
+        """``arXiv 2605.15178``, else the URL."""
+        return f"arXiv {self.arxiv}" if self.arxiv else self.url
 
     def cite(self, table: str = "") -> str:
         where = f", {table}" if table else ""
-        return f"{self.title} (arXiv {self.arxiv}{where})"
+        return f"{self.title} ({self.where}{where})"
 
 
 @dataclass(frozen=True)
@@ -102,6 +111,8 @@ class ReportedResult:
     revision: int
     hardware: str = ""
     table: str = ""
+    split: str = ""
+    estimator: str = ""
     beside: str = ""
     measured_by: ModelMatch | None = None
 
@@ -111,7 +122,7 @@ class ReportedResult:
 
     @property
     def short_citation(self) -> str:
-        return f"arXiv {self.source.arxiv}" + (f", {self.table}" if self.table else "")
+        return self.source.where + (f", {self.table}" if self.table else "")
 
 
 @dataclass(frozen=True)
@@ -162,9 +173,11 @@ def load(path: Path) -> ReportedFile:
         path,
         "source",
         top.get("source", dict),
-        required={"title", "arxiv"},
-        optional={"published", "organisation"},
+        required={"title"},
+        optional={"arxiv", "published", "organisation", "url"},
     )
+    if not {"arxiv", "url"} & source_fields.present:
+        raise InputError(path, "source.arxiv", "an arXiv id (or source.url)", "neither")
     source = Source(**{key: source_fields.get(key, _TEXT) for key in source_fields.present})
     entries = top.get("entries", list)
     if not entries:
@@ -186,7 +199,7 @@ def _entry(path: Path, index: int, raw: Any, source: Source, revision: int) -> R
         f"entries[{index}]",
         raw,
         required=required,
-        optional={"hardware", "table", "beside", "measured_by"},
+        optional={"hardware", "table", "split", "estimator", "beside", "measured_by"},
     )
     value = float(entry.get("value", _NUMBER))
     if not math.isfinite(value):

@@ -4,8 +4,11 @@ Every row says where its number comes from (``source``: measured or reported) an
 protocol. Measured rows are means over cases, except the set-level metrics (FVD): one value per
 run, model and split from the pooled cases, its count the clips and its ``note`` their number and
 whether the value is reliable. A reported number shares a column with a measured metric only
-when its file names that metric as the same quantity (``beside``) and the units are the same;
-otherwise it gets a column of its own, named as the publication names it.
+when its file names that metric as the same quantity (``beside``: the same formulas, e.g.
+``rot_err_deg/sanawm`` beside SANA-WM-Bench's RotErr) and the units are the same; otherwise it
+gets a row of its own, named as the publication names it, and :func:`beside_note` says why.
+Reported numbers of one model, table and split form one column, labelled with the publication's
+model name, the wmbench adapter that drives it where one exists, and the table and split.
 """
 
 from __future__ import annotations
@@ -112,19 +115,45 @@ def reported_column(entry: ReportedResult, specs: dict[str, DeclaredMetric]) -> 
     return entry.metric
 
 
+def beside_note(
+    entry: ReportedResult, specs: dict[str, DeclaredMetric], estimators: set[str] | None = None
+) -> str:
+    """Why a reported number sits beside a measured metric or in a row of its own."""
+    if not entry.beside:
+        return "own row: no wmbench metric computes this quantity"
+    spec = specs.get(entry.beside)
+    if spec is None:
+        return f"own row: no run given measures `{entry.beside}`"
+    if spec.unit != entry.unit:
+        return (f"own row: `{entry.beside}` is in {spec.unit or 'no unit'}, this in "
+                f"{entry.unit or 'no unit'}")  # fmt: skip
+    note = f"beside `{entry.beside}` (the same formulas)"
+    other = sorted((estimators or set()) - {entry.estimator}) if entry.estimator else []
+    if other:
+        note += f"; poses from {', '.join(other)} here, {entry.estimator} in the publication"
+    return note
+
+
+def reported_model(entry: ReportedResult) -> str:
+    """The publication's model name with the wmbench adapter that drives it, where one does."""
+    adapter = entry.measured_by.name if entry.measured_by else ""
+    return f"{entry.model} ({adapter})" if adapter else entry.model
+
+
 def reported_long(files: list[ReportedFile], specs: dict[str, DeclaredMetric]) -> pd.DataFrame:
-    """One row per reported number, in its column (:func:`reported_column`); ``evaluator`` is
-    that of the measured metric it shares a column with, else empty."""
+    """One row per reported number, in its column (:func:`reported_column`), ``split`` its
+    benchmark split (``all`` when it names none); ``evaluator`` is that of the measured metric it
+    shares a row with, else empty."""
     rows = [
         {
             "source": REPORTED,
-            "model": entry.model,
+            "model": reported_model(entry),
             "protocol": entry.protocol,
             "setting": entry.setting,
             "hardware": entry.hardware,
-            "reference": f"{entry.short_citation} ({file.name} rev {file.revision})",
+            "reference": f"{_where(entry)} ({file.name} rev {file.revision})",
             "run": "",
-            "split": ALL_SPLITS,
+            "split": entry.split or ALL_SPLITS,
             "metric": reported_column(entry, specs),
             "evaluator": _spec(specs, reported_column(entry, specs), "evaluator", ""),
             "unit": entry.unit,
@@ -159,10 +188,19 @@ def _entries(long: pd.DataFrame) -> pd.DataFrame:
     runs = entries[measured].sort_values(["reference", "model"])
     runs = runs.assign(label=runs["model"] + " (" + runs["reference"] + ")")
     reported = entries[~measured]
-    reported = reported.assign(
-        label=[f"{model} [R{n}]" for n, model in enumerate(reported["model"], 1)]
-    )
-    return pd.concat([runs, reported]).reset_index(drop=True)
+    labels = [
+        f"{model} [{reference.rsplit(' (', 1)[0]}]"
+        for model, reference in zip(reported["model"], reported["reference"], strict=True)
+    ]
+    repeated = pd.Series(labels).duplicated(keep=False)
+    numbered = enumerate(zip(labels, repeated, strict=True), 1)
+    labels = [f"{label} R{n}" if again else label for n, (label, again) in numbered]
+    return pd.concat([runs, reported.assign(label=labels)]).reset_index(drop=True)
+
+
+def _where(entry: ReportedResult) -> str:
+    """``arXiv 2605.15178, Table 2, hard_60s``."""
+    return entry.short_citation + (f", {entry.split}" if entry.split else "")
 
 
 def entries_table(long: pd.DataFrame) -> pd.DataFrame:
@@ -178,7 +216,7 @@ def wide_table(long: pd.DataFrame, split: str = ALL_SPLITS) -> pd.DataFrame:
     evaluator; one column per model and source (:func:`entries_table`); cells ``mean ± std``
     over cases for measured values, followed by the note in parentheses (set-level metrics: the
     clips, and whether the value is reliable)."""
-    part = long[long["split"] == split]
+    part = long[(long["split"] == split) | (long["source"] == REPORTED)]
     if part.empty:
         return pd.DataFrame()
     labels = _entries(part).set_index(ROW_KEYS)["label"]
@@ -259,11 +297,16 @@ def specs_table(specs: dict[str, DeclaredMetric]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def reported_table(files: list[ReportedFile]) -> pd.DataFrame:
-    """Every reported number with its protocol, setting, hardware and citation."""
+def reported_table(
+    files: list[ReportedFile],
+    specs: dict[str, DeclaredMetric] | None = None,
+    estimators: set[str] | None = None,
+) -> pd.DataFrame:
+    """Every reported number with its protocol, setting, hardware, citation, and the row it is
+    in (:func:`beside_note`)."""
     rows = [
         {
-            "model": entry.model,
+            "model": reported_model(entry),
             "metric": entry.metric,
             "value": format_value(entry.value),
             "unit": entry.unit,
@@ -271,7 +314,8 @@ def reported_table(files: list[ReportedFile]) -> pd.DataFrame:
             "protocol": entry.protocol,
             "setting": entry.setting,
             "hardware": entry.hardware,
-            "citation": f"{entry.short_citation} ({file.name} rev {file.revision})",
+            "citation": f"{_where(entry)} ({file.name} rev {file.revision})",
+            "row": beside_note(entry, specs or {}, estimators),
         }
         for file in files
         for entry in file.entries

@@ -1,0 +1,99 @@
+"""The ``sanawm`` revisit protocol: SANA-WM-Bench's ``evaluation_pairs``, compared as its scripts
+compare them (NVlabs/Sana ``tools/metrics/sana_wm/eval_unified.py``:
+``eval_revisit_consistency``, ``_psnr``, ``_ssim_channel``, ``compute_lpips``,
+``_remap_frame_index``; read from the public fork HaoyiZhu/NVlabs-Sana at 006a401).
+
+A scene's pairs (``scene_trajectories_v2.json``, read into ``Case.extras["evaluation_pairs"]``:
+dicts with ``frame_a``, ``frame_b`` and optionally ``quality_score``, or ``[frame_a, frame_b]``)
+are frames at ``REFERENCE_FPS`` where the path returns to a viewpoint. The scripts sort them by
+``quality_score`` (999 when absent; lower first), keep ``MAX_PAIRS``, map each frame to the
+video's rate through time when the rates differ, drop pairs that become one frame, and compare
+the two generated frames whole, unwarped: PSNR of uint8 pixels (100 dB when the mean squared
+error is under 1e-10), SSIM per RGB channel with an 11 x 11 uniform window
+(``scipy.ndimage.uniform_filter``, reflected borders, constants (0.01 * 255)^2 and
+(0.03 * 255)^2, the map's mean) averaged over channels, and LPIPS (AlexNet) on [-1, 1] images.
+A scene's value is the mean over its pairs.
+
+Two differences, both stated: a frame past the video's end drops its pair (the scripts clamp it
+to the last frame, which only happens for videos shorter than the benchmark's 961 frames), and
+the frames are the harness's (at the run's resolution), not a decoded mp4. The scripts' overall
+number pools the pairs of all scenes; the leaderboard averages scene values, which is the same
+whenever every scene has ``MAX_PAIRS`` pairs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import uniform_filter
+
+from wmbench.core.errors import InputError
+from wmbench.core.types import Case
+
+MAX_PAIRS = 5
+REFERENCE_FPS = 16.0
+SSIM_WINDOW = 11
+NO_QUALITY = 999.0
+
+
+def evaluation_pairs(case: Case, video_fps: float, num_frames: int) -> np.ndarray:
+    """The case's pairs (K, 2) as frames of a video of ``num_frames`` at ``video_fps``; (0, 2)
+    when it has none. Malformed pairs are an InputError naming the case and the field."""
+    raw = case.extras.get("evaluation_pairs") or []
+    where = f"{case.id} (scene_trajectories_v2.json)"
+    if not isinstance(raw, list):
+        raise InputError(where, "evaluation_pairs", "a list of pairs", type(raw).__name__)
+    pairs = []
+    for number, item in enumerate(raw):
+        if isinstance(item, dict):
+            frames, quality = (item.get("frame_a"), item.get("frame_b")), item.get("quality_score")
+        else:
+            frames, quality = (tuple(item) if isinstance(item, list | tuple) else ()), None
+        if not (len(frames) == 2 and all(isinstance(f, int) and f >= 0 for f in frames)):
+            raise InputError(where, f"evaluation_pairs[{number}]", "frame_a, frame_b: frames >= 0",
+                             repr(item))  # fmt: skip
+        pairs.append((NO_QUALITY if quality is None else float(quality), *frames))
+    pairs.sort(key=lambda pair: pair[0])  # stable, as Python's sorted in the scripts
+    kept = []
+    for _, frame_a, frame_b in pairs[:MAX_PAIRS]:
+        a, b = (_video_frame(frame, video_fps) for frame in (frame_a, frame_b))
+        if a != b and max(a, b) < num_frames:
+            kept.append((a, b))
+    return np.array(kept, dtype=int).reshape(-1, 2)
+
+
+def _video_frame(frame: int, video_fps: float) -> int:
+    """``_remap_frame_index`` without its clamp: the same frame when the rates agree within
+    0.1 fps, else the frame at the same time."""
+    if abs(video_fps - REFERENCE_FPS) < 0.1:
+        return frame
+    return max(round(frame / REFERENCE_FPS * video_fps), 0)
+
+
+def psnr_uint8(first: np.ndarray, second: np.ndarray) -> float:
+    """PSNR (dB) of two uint8 images; 100 when they (almost) agree, as the scripts cap it."""
+    mse = np.mean((first.astype(np.float64) - second.astype(np.float64)) ** 2)
+    return 100.0 if mse < 1e-10 else float(10 * np.log10(255.0**2 / mse))
+
+
+def ssim_uniform(first: np.ndarray, second: np.ndarray) -> float:
+    """SSIM of two uint8 RGB images (H, W, 3): per channel with an 11 x 11 uniform window, the
+    mean over the map, then over the channels."""
+    values = []
+    for channel in range(3):
+        x = first[..., channel].astype(np.float64)
+        y = second[..., channel].astype(np.float64)
+        mu_x, mu_y = uniform_filter(x, SSIM_WINDOW), uniform_filter(y, SSIM_WINDOW)
+        var_x = uniform_filter(x * x, SSIM_WINDOW) - mu_x**2
+        var_y = uniform_filter(y * y, SSIM_WINDOW) - mu_y**2
+        cov = uniform_filter(x * y, SSIM_WINDOW) - mu_x * mu_y
+        c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+        ssim_map = ((2 * mu_x * mu_y + c1) * (2 * cov + c2)) / (
+            (mu_x**2 + mu_y**2 + c1) * (var_x + var_y + c2)
+        )
+        values.append(float(ssim_map.mean()))
+    return float(np.mean(values))
+
+
+def pair_frames(frames: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two frames of every pair: (K, H, W, 3) each."""
+    return frames[pairs[:, 0]], frames[pairs[:, 1]]
