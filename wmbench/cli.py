@@ -9,7 +9,8 @@ from pathlib import Path
 
 from wmbench.cli_report import add_report_parsers
 from wmbench.core.errors import InputError, WmbenchError
-from wmbench.data.suites import Overrides, parse_resolution
+from wmbench.data.suite_fields import check_seed, parse_resolution
+from wmbench.data.suites import Overrides
 
 MODEL_SHORTCUTS = ("preset", "checkpoint", "quant", "steps", "guidance")
 
