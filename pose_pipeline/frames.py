@@ -18,7 +18,8 @@ MIN_RESPONSE = 0.02  # phase-correlation peak below which the motion counts as u
 
 class FrameSource:
     """RGB uint8 frames (H,W,3) in order, from an array (T,H,W,3), a :class:`Video`, a video file
-    or a folder of images ordered by frame number. Files are streamed, never held whole in memory."""
+    or a folder of images ordered by frame number. Files are streamed, never held whole in
+    memory."""
 
     def __init__(self, source: np.ndarray | Video | str | Path) -> None:
         self._array: np.ndarray | None = None

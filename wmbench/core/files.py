@@ -32,7 +32,9 @@ def read_text(path: Path, field: str, expected: str = "a readable UTF-8 text fil
     try:
         return Path(path).read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise InputError(path, field, "UTF-8 text", f"byte {error.start}: {error.reason}") from error
+        raise InputError(
+            path, field, "UTF-8 text", f"byte {error.start}: {error.reason}"
+        ) from error
     except OSError as error:
         raise InputError(path, field, expected, error.strerror or str(error)) from error
 

@@ -198,7 +198,9 @@ def _numeric(data: dict[str, np.ndarray], key: str, path: Path) -> np.ndarray:
 def _scalar(data: dict[str, np.ndarray], key: str, path: Path) -> float:
     array = _numeric(data, key, path)
     if array.size != 1 or not np.isfinite(array).all():
-        raise InputError(path, key, "one finite number", f"shape {array.shape}: {array.ravel()[:3]}")
+        raise InputError(
+            path, key, "one finite number", f"shape {array.shape}: {array.ravel()[:3]}"
+        )
     return float(array.ravel()[0])
 
 

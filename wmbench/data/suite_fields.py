@@ -11,7 +11,8 @@ from wmbench.core.errors import InputError
 from wmbench.evaluators import EVALUATORS
 from wmbench.models import MODELS
 
-MIN_SIDE, MAX_SIDE = 16, 8192  # pixels: below 16 encoders and 11x11 SSIM windows fail; above, memory
+# pixels per side: below 16 encoders and 11x11 SSIM windows fail; above 8192, memory does
+MIN_SIDE, MAX_SIDE = 16, 8192
 MAX_SEED = 2**32 - 1  # the largest seed numpy's legacy, torch and OpenCV generators all accept
 DATA_FIELDS = {"layout": str, "env": str, "mirror": dict}
 MIRROR_FIELDS = ("scenes_per_category", "seed")
@@ -101,7 +102,9 @@ def check_options(value: Any, source: str | Path, field: str) -> dict[str, dict[
     options = mapping(value if value is not None else {}, source, field)
     for name, values in options.items():
         if name not in MODELS.names():
-            raise InputError(source, f"{field}.{name}", f"a model name: {', '.join(MODELS.names())}")
+            raise InputError(
+                source, f"{field}.{name}", f"a model name: {', '.join(MODELS.names())}"
+            )
         for key, item in mapping(values, source, f"{field}.{name}").items():
             if not isinstance(item, str | int | float | bool):
                 raise InputError(source, f"{field}.{name}.{key}", "a scalar value", repr(item))
