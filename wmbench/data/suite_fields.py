@@ -90,7 +90,7 @@ def check_names(value: Any, kind: str, source: str | Path, field: str) -> tuple[
     known = registry.names()
     for index, name in enumerate(names):
         if not isinstance(name, str) or name not in known:
-            raise InputError(source, f"{field}[{index}]", f"a {kind} name: {', '.join(known)}",
+            raise InputError(source, f"{field}[{index}]", f"a registered {kind} name: {', '.join(known)}",
                              repr(name))  # fmt: skip
         if names.index(name) != index:
             raise InputError(source, f"{field}[{index}]", f"distinct {kind} names", repr(name))
@@ -103,7 +103,7 @@ def check_options(value: Any, source: str | Path, field: str) -> dict[str, dict[
     for name, values in options.items():
         if name not in MODELS.names():
             raise InputError(
-                source, f"{field}.{name}", f"a model name: {', '.join(MODELS.names())}"
+                source, f"{field}.{name}", f"a registered model name: {', '.join(MODELS.names())}"
             )
         for key, item in mapping(values, source, f"{field}.{name}").items():
             if not isinstance(item, str | int | float | bool):

@@ -134,7 +134,7 @@ def read_suite_file(name_or_path: str) -> SuiteFile:
         models=check_names(raw["models"], "model", path, "models"),
         limit=positive_int(raw["limit"], path, "limit") if "limit" in raw else None,
         model_options=model_options,
-        mirror_settings=mapping(raw.get("mirror_settings") or {}, path, "mirror_settings"),
+        mirror_settings=_mirror_settings(raw.get("mirror_settings"), path, model_options),
     )
 
 
@@ -151,7 +151,7 @@ def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
         "model_options": spec.model_options,
     }
     if is_mirror:
-        settings.update(_mirror_settings(spec))
+        settings.update(spec.mirror_settings)
     suite = Suite(
         name=spec.name,
         cases=tuple(cases),
@@ -176,26 +176,26 @@ def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
     return selected
 
 
-def _mirror_settings(spec: SuiteFile) -> dict[str, Any]:
+def _mirror_settings(raw: Any, path: Path, model_options: dict) -> dict[str, Any]:
     """The suite's ``mirror_settings``, validated; model options merge into the suite's own."""
+    settings = dict(mapping(raw if raw is not None else {}, path, "mirror_settings"))
     known = {"frames", "resolution", "limit", "model_options"}
-    unknown = sorted(set(spec.mirror_settings) - known)
+    unknown = sorted(set(settings) - known)
     if unknown:
-        raise InputError(spec.path, f"mirror_settings.{unknown[0]}", f"one of {sorted(known)}")
-    settings = dict(spec.mirror_settings)
+        raise InputError(path, f"mirror_settings.{unknown[0]}", f"one of {sorted(known)}")
     for name in ("frames", "limit"):
         if name in settings:
-            positive_int(settings[name], spec.path, f"mirror_settings.{name}")
+            positive_int(settings[name], path, f"mirror_settings.{name}")
     if "resolution" in settings:
         settings["resolution"] = parse_resolution(
-            settings["resolution"], str(spec.path), "mirror_settings.resolution"
+            settings["resolution"], str(path), "mirror_settings.resolution"
         )
     mirror_options = check_options(
-        settings.get("model_options"), spec.path, "mirror_settings.model_options"
+        settings.get("model_options"), path, "mirror_settings.model_options"
     )
     settings["model_options"] = {
-        name: {**spec.model_options.get(name, {}), **mirror_options.get(name, {})}
-        for name in {*spec.model_options, *mirror_options}
+        name: {**model_options.get(name, {}), **mirror_options.get(name, {})}
+        for name in {*model_options, *mirror_options}
     }
     return settings
 

@@ -193,6 +193,7 @@ def _run_model(
         "seed": config.seed,
         "model": record.config,
         "evaluators": record.evaluators,
+        "weights": {e.name: weights.digests(e.weight_entries) for e in evaluators},
     }
     suite_failures = dict(config.suite.failures)
     case_ids = [case.id for case in config.suite.cases] + list(suite_failures)
