@@ -68,7 +68,7 @@ def record(out: Path, case_id: str, model_key: str = "static") -> dict:
 def stamps(out: Path) -> dict[str, int]:
     """case id -> modification time of its result.json (unchanged: not recomputed)."""
     return {
-        str(p.parent.relative_to(p.parents[2])): p.stat().st_mtime_ns
+        json.loads(p.read_text())["case_id"]: p.stat().st_mtime_ns
         for p in (out / "cases").glob("*/*/*/result.json")
     }
 

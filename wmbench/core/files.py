@@ -52,9 +52,10 @@ def load_npz(path: Path, field: str = "npz") -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path`` (no pickles); an InputError naming the file when
     it is missing, truncated, has a bad CRC or holds something else."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, np.lib.npyio.NpzFile):
-                raise InputError(path, field, "a .npz archive", "a single .npy array")
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise InputError(path, field, "a .npz archive", "a single .npy array")
+        with archive:
             return {name: archive[name] for name in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
         if isinstance(error, InputError):
