@@ -61,8 +61,10 @@ def statuses(out: Path) -> dict[str, str]:
     }
 
 
-def record(out: Path, case_id: str, model_key: str = "static") -> dict:
-    return json.loads((out / "cases" / model_key / case_id / "result.json").read_text())
+def record(out: Path, case_id: str) -> dict:
+    """The stored result of ``case_id`` (of the one model the run has)."""
+    (path,) = (out / "cases").glob(f"*/{case_id}/result.json")
+    return json.loads(path.read_text())
 
 
 def stamps(out: Path) -> dict[str, int]:
