@@ -131,7 +131,9 @@ PER_CASE = {
         [NPZ, "c2w", "finite values", "pose 0"],
     ),
     "c2w-not-rigid": (
-        lambda b: _rewrite_npz(npz_path(b, TARGET), c2w=np.tile(np.diag([2.0, 1, 1, 1]), (N, 1, 1))),
+        lambda b: _rewrite_npz(
+            npz_path(b, TARGET), c2w=np.tile(np.diag([2.0, 1, 1, 1]), (N, 1, 1))
+        ),
         [NPZ, "c2w", "rigid poses"],
     ),
     "c2w-strings": (

@@ -30,7 +30,12 @@ from tests.faults import (
 from wmbench.cli import main
 
 CASE = "cases/static/simple_60s/indoor_001/result.json"
-RECORDS = {"run": "run.json", "summary": "summary.json", "model": "models/static.json", "case": CASE}
+RECORDS = {
+    "run": "run.json",
+    "summary": "summary.json",
+    "model": "models/static.json",
+    "case": CASE,
+}
 FIELD = {"run": "suite", "summary": "suite", "model": "name", "case": "status"}
 
 
@@ -72,8 +77,9 @@ READERS = {
 @pytest.mark.parametrize("how", EXPECTED)
 @pytest.mark.parametrize("which", RECORDS)
 @pytest.mark.parametrize("verb", READERS)
-def test_damaged_record_is_named_by_every_reader(pristine, setup, tmp_path, capsys, verb, which,
-                                                 how):  # fmt: skip
+def test_damaged_record_is_named_by_every_reader(
+    pristine, setup, tmp_path, capsys, verb, which, how
+):
     _, out = setup
     copy(pristine[1], tmp_path / "base")
     path = out / RECORDS[which]
@@ -109,8 +115,9 @@ def _refuse(monkeypatch, name, number=errno.ENOSPC, calls=None):
     monkeypatch.setattr(files.os, "replace", failing)
 
 
-def test_disk_full_on_a_result_stops_naming_it_and_keeps_what_finished(pristine, tmp_path,
-                                                                       monkeypatch, capsys):  # fmt: skip
+def test_disk_full_on_a_result_names_it_and_keeps_what_finished(
+    pristine, tmp_path, monkeypatch, capsys
+):
     bench, out = pristine[0], tmp_path / "run"
     _refuse(monkeypatch, "result.json", calls=[False, False, True, True])  # the 3rd case
     assert run(bench, out) == 2
@@ -128,8 +135,8 @@ def test_disk_full_on_a_video_fails_that_case_only(pristine, tmp_path, monkeypat
     _refuse(monkeypatch, "video.mp4", calls=[True, False, False, False])
     assert run(bench, out) == 1
     assert sorted(statuses(out).values()) == ["failed", "ok", "ok", "ok"]
-    (failed,) = [json.loads(p.read_text()) for p in out.rglob("result.json")
-                 if json.loads(p.read_text())["status"] == "failed"]  # fmt: skip
+    records = [json.loads(p.read_text()) for p in out.rglob("result.json")]
+    (failed,) = [stored for stored in records if stored["status"] == "failed"]
     assert failed["stage"] == "store"
     assert_names(failed["error"], "video.mp4", "No space left on device")
     assert not leftovers(out)
@@ -243,6 +250,5 @@ def test_annotate_writes_out_atomically_and_wants_npz(annotated, tmp_path, capsy
     assert _annotate(annotated, str(tmp_path / "poses")) == 2
     assert_names(capsys.readouterr().err, "--out", "a path ending in .npz")
     assert _annotate(annotated, str(tmp_path / "poses.npz")) == 0
-    assert load(tmp_path / "poses.npz").metric and sorted(os.listdir(tmp_path)) == [
-        "frames", "poses.npz"
-    ]  # fmt: skip
+    assert load(tmp_path / "poses.npz").metric
+    assert sorted(os.listdir(tmp_path)) == ["frames", "poses.npz"]  # no temporary file left

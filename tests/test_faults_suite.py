@@ -43,11 +43,17 @@ BAD_FIELDS = {
     "resolution-list": ({"resolution": "[64, 48]"}, ["resolution", "WIDTHxHEIGHT"]),
     "limit-zero": ({"limit": "0"}, ["limit", "a positive integer"]),
     "limit-true": ({"limit": "true"}, ["limit", "True"]),
-    "models-unknown": ({"models": "[static, nope]"}, ["models[1]", "a registered model name", "'nope'"]),
+    "models-unknown": (
+        {"models": "[static, nope]"},
+        ["models[1]", "a registered model name", "'nope'"],
+    ),
     "models-twice": ({"models": "[static, static]"}, ["models[1]", "distinct model names"]),
     "models-not-list": ({"models": "static"}, ["models", "a list", "'static'"]),
     "models-number": ({"models": "[3]"}, ["models[0]", "a registered model name", "3"]),
-    "evaluators-unknown": ({"evaluators": "[nope]"}, ["evaluators[0]", "a registered evaluator name"]),
+    "evaluators-unknown": (
+        {"evaluators": "[nope]"},
+        ["evaluators[0]", "a registered evaluator name"],
+    ),
     "evaluators-twice": (
         {"evaluators": "[throughput, throughput]"},
         ["evaluators[1]", "distinct evaluator names"],

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from pose_pipeline.frames import FrameSource
 from tests.faults import CASES, assert_names, leftovers, make_bench, record, run, statuses
 from wmbench.core.errors import InputError, OutputError
 from wmbench.core.types import Video
 from wmbench.data.video_io import read_video, write_video
-from pose_pipeline.frames import FrameSource
 
 
 def _frames(folder, names, sizes=None):

@@ -59,8 +59,9 @@ def _run(bench, out, *extra):
 
 
 @pytest.mark.parametrize("damage, parts", DAMAGES.values(), ids=DAMAGES)
-def test_damaged_weights_are_each_case_s_error_and_exit_1(bench, store, tmp_path, capsys, damage,
-                                                          parts):  # fmt: skip
+def test_damaged_weights_are_each_case_s_error_and_exit_1(
+    bench, store, tmp_path, capsys, damage, parts
+):
     weight = store / ALEXNET
     damage(weight)
     out = tmp_path / "run"
@@ -83,8 +84,9 @@ def test_replacing_the_damaged_file_recomputes_every_case(bench, store, tmp_path
     assert set(statuses(out).values()) == {"ok"}
 
 
-def test_missing_weights_of_a_requested_evaluator_fail_before_anything_runs(bench, store,
-                                                                            tmp_path, capsys):  # fmt: skip
+def test_missing_weights_of_a_requested_evaluator_fail_before_anything_runs(
+    bench, store, tmp_path, capsys
+):
     out = tmp_path / "run"
     assert _run(bench, out) == 2
     assert_names(error_text(capsys), str(store / ALEXNET), "weight store")

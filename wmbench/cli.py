@@ -52,7 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = verbs.add_parser("run", help="run a suite", description="Run a suite and tabulate it.")
+    run = verbs.add_parser(
+        "run",
+        help="run a suite",
+        description="Run a suite and tabulate it.",
+        epilog="exit status: 0 every case ok; 1 some case failed or partial (recorded; rerun to "
+        "resume); 2 bad input or an output that cannot be written (nothing finished is lost)",
+    )
     run.add_argument(
         "--suite", default="one_minute", help="suite name or file (default one_minute)"
     )

@@ -90,8 +90,8 @@ def check_names(value: Any, kind: str, source: str | Path, field: str) -> tuple[
     known = registry.names()
     for index, name in enumerate(names):
         if not isinstance(name, str) or name not in known:
-            raise InputError(source, f"{field}[{index}]", f"a registered {kind} name: {', '.join(known)}",
-                             repr(name))  # fmt: skip
+            expected = f"a registered {kind} name: {', '.join(known)}"
+            raise InputError(source, f"{field}[{index}]", expected, repr(name))
         if names.index(name) != index:
             raise InputError(source, f"{field}[{index}]", f"distinct {kind} names", repr(name))
     return tuple(names)
