@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.faults import assert_names, error_text, make_bench, run
+from wmbench.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -100,3 +101,22 @@ def test_empty_data_folder_names_the_missing_manifest(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
     assert run(tmp_path / "empty", tmp_path / "run") == 2
     assert_names(error_text(capsys), "run_manifest.jsonl", "a JSON-lines manifest")
+
+
+def test_unknown_weight_entry_is_named(capsys):
+    assert main(["weights", "fetch", "nope"]) == 2
+    assert_names(error_text(capsys), "weights fetch", "name", "alexnet", "'nope'")
+
+
+def test_offline_weight_fetch_is_exit_2_and_leaves_no_partial_file(tmp_path, monkeypatch, capsys):
+    from wmbench.core import weights
+
+    def offline(source, target):
+        target.write_bytes(b"half a download")
+        raise OSError("Name or service not known")
+
+    monkeypatch.setenv("WMBENCH_WEIGHTS", str(tmp_path / "store"))
+    monkeypatch.setattr(weights, "_download", offline)
+    assert main(["weights", "fetch", "alexnet"]) == 2
+    assert_names(error_text(capsys), "could not download", "alexnet", "internet access")
+    assert not [p for p in (tmp_path / "store").rglob("*") if p.is_file()]

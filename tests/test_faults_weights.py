@@ -8,7 +8,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.faults import CASES, FRAMES, assert_names, error_text, make_bench, record, statuses
+from tests.faults import (
+    CASES,
+    FRAMES,
+    assert_names,
+    error_text,
+    make_bench,
+    record,
+    stamps,
+    statuses,
+)
 from wmbench.cli import main
 
 ALEXNET = "alexnet/alexnet-owt-7be5be79.pth"
@@ -91,3 +100,15 @@ def test_missing_weights_of_a_requested_evaluator_fail_before_anything_runs(
     assert _run(bench, out) == 2
     assert_names(error_text(capsys), str(store / ALEXNET), "weight store")
     assert not (out / "cases").exists()
+
+
+def test_partial_cases_are_kept_until_retry_failed(bench, store, tmp_path, capsys):
+    (store / ALEXNET).write_bytes(b"garbage")
+    out = tmp_path / "run"
+    assert _run(bench, out) == 1
+    before = stamps(out)
+    assert _run(bench, out) == 1  # still partial: reported again, not recomputed
+    assert "done earlier (partial)" in capsys.readouterr().err
+    assert stamps(out) == before
+    assert _run(bench, out, "--retry-failed") == 1
+    assert all(stamps(out)[case_id] != before[case_id] for case_id in CASES)

@@ -26,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     except WmbenchError as error:  # bad input, missing weights, an output that cannot be written
         print(f"wmbench: error: {error}", file=sys.stderr)
         return 2
+    except ConnectionError as error:  # offline: the message says what to do instead
+        print(f"wmbench: error: {error}", file=sys.stderr)
+        return 2
     except OSError as error:  # the file system refused a named path (a bug when it names none)
         if error.filename is None:
             raise
