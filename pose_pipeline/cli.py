@@ -1,22 +1,26 @@
 """Command line: annotate a video or frame folder, write poses (npz), report progress per stage.
 
 Exit status: 0 with poses written, 1 when the video could not be annotated (the failure and
-its reason are written instead), 2 on bad input."""
+its reason are written instead), 2 on bad input or when ``--out`` cannot be written: then the
+finished result goes to a fallback file in the temporary folder, whose path is printed."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 from pose_pipeline.camera import parse_intrinsics
 from pose_pipeline.config import MAPPERS, AnnotatorConfig
 from pose_pipeline.frames import FrameSource
 from pose_pipeline.pipeline import annotate
-from pose_pipeline.result import Annotation
+from pose_pipeline.result import Annotation, AnnotationFailure
 from pose_pipeline.scale import DepthFolder, DepthSource
-from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError, MissingWeightsError, OutputError
+from wmbench.core.files import atomic_path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
     )
     try:
+        if args.out.suffix != ".npz":
+            raise InputError("--out", "out", "a path ending in .npz", str(args.out))
         source = FrameSource(args.video)
         first = next(iter(source), None)
         if first is None:
@@ -74,11 +80,30 @@ def main(argv: list[str] | None = None) -> int:
     result = annotate(
         args.video, camera, config, depth, progress=lambda line: print(line, file=sys.stderr)
     )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    result.save(args.out)
+    if not _save(result, args.out):
+        return 2
     shown = {k: v for k, v in result.summary.items() if k != "config"}
     if isinstance(result, Annotation):
         print(json.dumps(shown, indent=1, default=str))
         return 0
     print(f"annotation failed at {result.stage}: {result.reason}", file=sys.stderr)
     return 1
+
+
+def _save(result: Annotation | AnnotationFailure, out: Path) -> bool:
+    """Write ``result`` to ``out`` atomically; when that fails, to a fallback file in the
+    temporary folder (the finished poses are never discarded). True when ``out`` was written."""
+    try:
+        with atomic_path(out) as temporary:
+            result.save(temporary)
+        return True
+    except OutputError as error:
+        fallback = Path(tempfile.gettempdir()) / f"pose_pipeline-{out.stem}-{os.getpid()}.npz"
+        try:
+            with atomic_path(fallback) as temporary:
+                result.save(temporary)
+        except OutputError as second:
+            print(f"error: {error}; the fallback failed too: {second}", file=sys.stderr)
+            return False
+        print(f"error: {error}; the result is saved at {fallback} instead", file=sys.stderr)
+        return False

@@ -10,7 +10,7 @@ import numpy as np
 
 from wmbench.core.errors import InputError
 from wmbench.core.types import Video
-from wmbench.data.video_io import FRAME_SUFFIXES
+from wmbench.data.video_io import frame_files
 
 THUMBNAIL_WIDTH = 160
 MIN_RESPONSE = 0.02  # phase-correlation peak below which the motion counts as unknown
@@ -18,7 +18,8 @@ MIN_RESPONSE = 0.02  # phase-correlation peak below which the motion counts as u
 
 class FrameSource:
     """RGB uint8 frames (H,W,3) in order, from an array (T,H,W,3), a :class:`Video`, a video file
-    or a folder of images sorted by name. Files are streamed, never held whole in memory."""
+    or a folder of images ordered by frame number. Files are streamed, never held whole in
+    memory."""
 
     def __init__(self, source: np.ndarray | Video | str | Path) -> None:
         self._array: np.ndarray | None = None
@@ -29,13 +30,7 @@ class FrameSource:
         elif isinstance(source, np.ndarray):
             self._array = Video(source, 1.0).frames
         elif Path(source).is_dir():
-            self._files = sorted(
-                p for p in Path(source).iterdir() if p.suffix.lower() in FRAME_SUFFIXES
-            )
-            if not self._files:
-                raise InputError(
-                    source, "frames", f"image files ({', '.join(FRAME_SUFFIXES)})", "none"
-                )
+            self._files = frame_files(Path(source))  # numbered, no gaps (InputError otherwise)
         elif Path(source).is_file():
             self._video = Path(source)
         else:

@@ -18,8 +18,9 @@ import pandas as pd
 
 from wmbench.core.errors import InputError
 from wmbench.core.types import Suite
+from wmbench.data.suite_fields import check_names, check_seed
 from wmbench.data.suites import Overrides, load_suite
-from wmbench.harness.records import FAILED, RunRecord, Summary
+from wmbench.harness.records import FAILED, PARTIAL, RunRecord, Summary
 from wmbench.harness.runner import ModelChoice, RunConfig, run
 from wmbench.harness.store import RunStore
 
@@ -37,9 +38,18 @@ class RunResult:
 
     @property
     def failed_cases(self) -> int:
+        """Cases with no result (unreadable input, generation failed, could not be stored)."""
+        return self._count(FAILED)
+
+    @property
+    def partial_cases(self) -> int:
+        """Cases where an evaluator failed (its error is in the case's ``errors``)."""
+        return self._count(PARTIAL)
+
+    def _count(self, status: str) -> int:
         if not len(self.results):
             return 0
-        return int((self.results["status"] == FAILED).sum())
+        return int((self.results["status"] == status).sum())
 
 
 def evaluate(
@@ -61,11 +71,13 @@ def evaluate(
     named here, and ``evaluators`` given here, are required: an unavailable one is an error
     rather than a skip. ``out`` (default ``runs/<suite>-<time>``) is resumed when it exists.
     """
+    check_seed(seed)
     loaded = suite if isinstance(suite, Suite) else load_suite(str(suite), selection)
     if evaluators is not None:
         if not evaluators:
             raise InputError("evaluate", "evaluators", "at least one evaluator name", "none")
-        loaded = replace(loaded, evaluators=tuple(evaluators))
+        names = check_names(list(evaluators), "evaluator", "--evaluators", "evaluators")
+        loaded = replace(loaded, evaluators=names)
     choices = [ModelChoice(m) if isinstance(m, str) else m for m in models or loaded.models]
     extra = options or {}
     unknown = sorted(set(extra) - {choice.name for choice in choices})

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from wmbench.cli_report import add_report_parsers
 from wmbench.core.errors import InputError, WmbenchError
-from wmbench.data.suites import Overrides, parse_resolution
+from wmbench.data.suite_fields import parse_resolution
+from wmbench.data.suites import Overrides
 
 MODEL_SHORTCUTS = ("preset", "checkpoint", "quant", "steps", "guidance")
 
@@ -22,8 +23,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args)
-    except WmbenchError as error:  # anything else is a bug: its traceback stays visible
+    except WmbenchError as error:  # bad input, missing weights, an output that cannot be written
         print(f"wmbench: error: {error}", file=sys.stderr)
+        return 2
+    except ConnectionError as error:  # offline: the message says what to do instead
+        print(f"wmbench: error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the file system refused a named path (a bug when it names none)
+        if error.filename is None:
+            raise
+        print(f"wmbench: error: {error.filename}: {error.strerror or error}", file=sys.stderr)
         return 2
 
 
@@ -46,7 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    run = verbs.add_parser("run", help="run a suite", description="Run a suite and tabulate it.")
+    run = verbs.add_parser(
+        "run",
+        help="run a suite",
+        description="Run a suite and tabulate it.",
+        epilog="exit status: 0 every case ok; 1 some case failed or partial (recorded; rerun to "
+        "resume); 2 bad input or an output that cannot be written (nothing finished is lost)",
+    )
     run.add_argument(
         "--suite", default="one_minute", help="suite name or file (default one_minute)"
     )
@@ -141,14 +156,9 @@ def _parse_model_options(args: argparse.Namespace) -> dict[str, dict[str, str]]:
 
 
 def suite_selection(args: argparse.Namespace) -> Overrides:
-    """The ``--data/--split/--limit/--cases/--frames/--resolution`` choices, validated."""
-    for name in ("limit", "frames"):
-        value = getattr(args, name)
-        if value is not None and value <= 0:
-            raise InputError(f"--{name}", name, "a positive integer", str(value))
+    """The ``--data/--split/--limit/--cases/--frames/--resolution`` choices (Overrides checks
+    them)."""
     cases = [c for c in args.cases.split(",") if c] if args.cases is not None else None
-    if cases is not None and not cases:
-        raise InputError("--cases", "cases", "comma-separated case ids", repr(args.cases))
     return Overrides(
         data=args.data,
         split=args.split,
@@ -191,7 +201,14 @@ def _run(args: argparse.Namespace) -> int:
     print(render(run))
     print(f"\nresults: {result.out / 'results.csv'}\nsummary: {result.out / 'summary.json'}")
     print(f"wall time: {time.perf_counter() - started:.1f} s")
-    return 1 if result.failed_cases else 0
+    if result.failed_cases or result.partial_cases:
+        print(
+            f"{result.failed_cases} cases failed, {result.partial_cases} partial (an evaluator "
+            "failed): see the error column; fix the cause and rerun (finished cases are kept)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
 
 
 def _list(args: argparse.Namespace) -> int:

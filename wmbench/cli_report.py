@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from wmbench.core.errors import InputError
+from wmbench.core.files import atomic_write_text
 
 
 def add_report_parsers(verbs: argparse._SubParsersAction) -> None:
@@ -132,7 +133,7 @@ def _compare(args: argparse.Namespace) -> int:
     )
     comparison = compare.comparison(base, new, thresholds, args.match)
     if args.csv:
-        comparison.table.to_csv(args.csv, index=False)
+        atomic_write_text(args.csv, comparison.table.to_csv(index=False))
     print(comparison.render())
     return 1 if comparison.failing else 0
 

@@ -31,6 +31,19 @@ class InputError(WmbenchError, ValueError):
         super().__init__(message)
 
 
+class OutputError(WmbenchError, OSError):
+    """A file could not be written (disk full, permission denied, read-only folder): names the
+    path and the system's reason. Nothing partial is left under that path."""
+
+    def __init__(self, path: str | Path, reason: str) -> None:
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: cannot write ({reason})")
+
+    def __str__(self) -> str:
+        return f"{self.path}: cannot write ({self.reason})"
+
+
 class MissingWeightsError(WmbenchError, FileNotFoundError):
     """A learned component's weights are not in the local weight store; ``missing`` holds the
     exact files to place."""

@@ -21,7 +21,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from wmbench.core.errors import MissingWeightsError
+from wmbench.core.errors import InputError, MissingWeightsError
 from wmbench.core.paths import cache_dir
 from wmbench.core.weight_entries import CONVERSIONS, ENTRIES
 
@@ -133,7 +133,7 @@ def status() -> list[dict[str, str]]:
 def fetch(name: str) -> Path:
     """Download entry ``name`` into the store (explicitly asked for; nothing fetches implicitly)."""
     if name not in ENTRIES:
-        raise KeyError(f"unknown weights '{name}'; known: {', '.join(ENTRIES)}")
+        raise InputError("weights fetch", "name", f"one of {', '.join(ENTRIES)}", repr(name))
     for weight in ENTRIES[name].files:
         target = entry_dir(name) / weight.path
         if target.is_file():

@@ -18,12 +18,14 @@ same layout plus
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from wmbench.core.errors import InputError
+from wmbench.core.files import load_npz, read_json, read_text
 from wmbench.core.types import Case, Trajectory
 
 DATASET_NAME = "Efficient-Large-Model/SANA-WM-Bench"
@@ -33,6 +35,7 @@ MANIFEST = "run_manifest.jsonl"
 MIRROR_MARKER = "SYNTHETIC_MIRROR.txt"
 WORLD_SPECS = "scene_set/synthetic_worlds.json"
 REQUIRED_NPZ_KEYS = ("c2w", "intrinsics", "fps", "num_frames")
+SCENE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")  # a folder name, never ".."
 
 
 def is_synthetic_mirror(root: Path) -> bool:
@@ -44,7 +47,10 @@ def read_benchmark(
 ) -> tuple[list[Case], list[tuple[str, str]]]:
     """All cases of ``root`` and the cases that could not be read, as (case id, reason).
 
-    A bad case (missing image, malformed npz, non-rigid pose) never stops the others.
+    A bad case (missing or unreadable image, truncated or malformed npz, non-rigid pose, a
+    prompt its split's ``scene_trajectories_v2.json`` cannot give) never stops the others. A file
+    needed to list the cases at all (a manifest, ``synthetic_worlds.json``) or a scene listed
+    twice is one InputError naming the file and line.
     """
     root = Path(root)
     splits = splits or SPLIT_DIRS
@@ -55,21 +61,34 @@ def read_benchmark(
         manifest = root / split_dir / EXPORT_DIR / MANIFEST
         if not manifest.is_file():
             raise InputError(manifest, "run_manifest", "a JSON-lines manifest", "no file")
-        scenes = _read_scenes(root / split_dir / "scene_trajectories_v2.json")
+        try:
+            scenes: dict[str, dict] | InputError = _read_scenes(
+                root / split_dir / "scene_trajectories_v2.json"
+            )
+        except InputError as error:  # the split's cases need it: they fail, the others run
+            scenes = error
+        seen: dict[str, int] = {}
         for line_number, row in _read_manifest(manifest):
-            case_id = f"{split}/{row.get('scene_id') or _scene_id(row)}"
+            scene_id = _scene_id(row, f"{manifest}:{line_number}")
+            if scene_id in seen:
+                raise InputError(
+                    f"{manifest}:{line_number}", "scene_id", "each scene listed once per split",
+                    f"{scene_id!r} again (first on line {seen[scene_id]})",
+                )  # fmt: skip
+            seen[scene_id] = line_number
             try:
                 cases.append(
                     _read_case(root, split, row, manifest, line_number, scenes, world_specs)
                 )
             except InputError as error:
-                failures.append((case_id, str(error)))
+                failures.append((f"{split}/{scene_id}", str(error)))
     return cases, failures
 
 
 def _read_manifest(manifest: Path) -> list[tuple[int, dict]]:
     rows = []
-    for line_number, line in enumerate(manifest.read_text().splitlines(), start=1):
+    text = read_text(manifest, "run_manifest")
+    for line_number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -78,15 +97,25 @@ def _read_manifest(manifest: Path) -> list[tuple[int, dict]]:
             raise InputError(
                 f"{manifest}:{line_number}", "row", "one JSON object per line", str(error)
             ) from error
-        for key in ("image_path", "camera_path"):
-            if not isinstance(row.get(key), str):
-                raise InputError(f"{manifest}:{line_number}", key, "a dataset-relative path")
+        if not isinstance(row, dict):
+            raise InputError(
+                f"{manifest}:{line_number}", "row", "a JSON object", type(row).__name__
+            )
         rows.append((line_number, row))
     return rows
 
 
-def _scene_id(row: dict) -> str:
-    return Path(row["camera_path"]).stem
+def _scene_id(row: dict, where: str) -> str:
+    """The row's ``scene_id``, else the stem of its ``camera_path``: a folder-safe name."""
+    scene_id = row.get("scene_id") or (
+        Path(row["camera_path"]).stem if isinstance(row.get("camera_path"), str) else None
+    )
+    if not isinstance(scene_id, str) or not SCENE_ID.fullmatch(scene_id):
+        raise InputError(
+            where, "scene_id", "a scene id of letters, digits, '_', '-', '.' (or a camera_path)",
+            repr(scene_id),
+        )  # fmt: skip
+    return scene_id
 
 
 def _read_case(
@@ -95,19 +124,26 @@ def _read_case(
     row: dict,
     manifest: Path,
     line_number: int,
-    scenes: dict[str, dict],
+    scenes: dict[str, dict] | InputError,
     world_specs: dict[str, dict],
 ) -> Case:
-    scene_id = row.get("scene_id") or _scene_id(row)
+    where = f"{manifest}:{line_number}"
+    for key in ("image_path", "camera_path"):
+        if not isinstance(row.get(key), str) or not row[key]:
+            raise InputError(where, key, "a dataset-relative path", repr(row.get(key)))
+    scene_id = _scene_id(row, where)
     image_path = root / row["image_path"]
     if not image_path.is_file():
-        raise InputError(
-            f"{manifest}:{line_number}", "image_path", "an existing image", str(image_path)
-        )
-    with Image.open(image_path) as image:
-        image_size = image.size
+        raise InputError(where, "image_path", "an existing image", str(image_path))
+    try:
+        with Image.open(image_path) as image:
+            image_size = image.size
+    except OSError as error:  # unreadable, not an image, permission denied
+        raise InputError(image_path, "image", "a readable image file", str(error)) from error
     trajectory = read_camera_npz(root / row["camera_path"], image_size)
     category = scene_id.rsplit("_", 1)[0] if "_" in scene_id else ""
+    if isinstance(scenes, InputError):
+        raise scenes
     extras = {"world": world_specs[scene_id]} if scene_id in world_specs else {}
     scene = scenes.get(scene_id, {})
     if scene.get("evaluation_pairs"):
@@ -115,7 +151,7 @@ def _read_case(
     return Case(
         id=f"{split}/{scene_id}",
         image_path=image_path,
-        prompt=row.get("prompt") or scene.get("prompt", ""),
+        prompt=_prompt(row, where, scene.get("prompt")),
         trajectory=trajectory,
         split=split,
         category=category,
@@ -123,29 +159,52 @@ def _read_case(
     )
 
 
+def _prompt(row: dict, where: str, scene_prompt: object) -> str:
+    """The row's prompt, else the split's ``scene_trajectories_v2.json`` entry; UTF-8 text."""
+    prompt = row.get("prompt") or scene_prompt or ""
+    if not isinstance(prompt, str):
+        raise InputError(where, "prompt", "a string", type(prompt).__name__)
+    try:
+        prompt.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise InputError(where, "prompt", "text encodable as UTF-8", str(error)) from error
+    return prompt
+
+
 def read_camera_npz(path: Path, image_size: tuple[int, int]) -> Trajectory:
     """A trajectory from an npz with ``c2w``, ``intrinsics``, ``fps`` and ``num_frames``."""
     if not path.is_file():
         raise InputError(path, "camera_path", "an existing .npz file", "no file")
-    try:
-        with np.load(path) as data:
-            missing = [key for key in REQUIRED_NPZ_KEYS if key not in data.files]
-            if missing:
-                raise InputError(
-                    path,
-                    ", ".join(missing),
-                    f"keys {list(REQUIRED_NPZ_KEYS)}",
-                    f"keys {data.files}",
-                )
-            c2w, intrinsics = data["c2w"], data["intrinsics"]
-            fps, num_frames = float(data["fps"]), int(data["num_frames"])
-    except (OSError, ValueError) as error:
-        if isinstance(error, InputError):
-            raise
-        raise InputError(path, "npz", "a readable numpy .npz archive", str(error)) from error
-    if c2w.shape[:1] != (num_frames,):
-        raise InputError(path, "c2w", f"{num_frames} poses (num_frames)", f"shape {c2w.shape}")
+    data = load_npz(path)
+    missing = [key for key in REQUIRED_NPZ_KEYS if key not in data]
+    if missing:
+        raise InputError(
+            path, ", ".join(missing), f"keys {list(REQUIRED_NPZ_KEYS)}", f"keys {sorted(data)}"
+        )
+    c2w, intrinsics = (_numeric(data, key, path) for key in ("c2w", "intrinsics"))
+    fps = float(_scalar(data, "fps", path))
+    num_frames = _scalar(data, "num_frames", path)
+    if num_frames != int(num_frames) or num_frames < 1:
+        raise InputError(path, "num_frames", "a positive integer", repr(num_frames))
+    if c2w.shape[:1] != (int(num_frames),):
+        raise InputError(path, "c2w", f"{int(num_frames)} poses (num_frames)", f"shape {c2w.shape}")
     return Trajectory(c2w, intrinsics, image_size, fps, source=str(path))
+
+
+def _numeric(data: dict[str, np.ndarray], key: str, path: Path) -> np.ndarray:
+    array = data[key]
+    if not (np.issubdtype(array.dtype, np.number) and not np.iscomplexobj(array)):
+        raise InputError(path, key, "a real-valued numeric array", f"dtype {array.dtype}")
+    return array.astype(np.float64)
+
+
+def _scalar(data: dict[str, np.ndarray], key: str, path: Path) -> float:
+    array = _numeric(data, key, path)
+    if array.size != 1 or not np.isfinite(array).all():
+        raise InputError(
+            path, key, "one finite number", f"shape {array.shape}: {array.ravel()[:3]}"
+        )
+    return float(array.ravel()[0])
 
 
 def _read_scenes(path: Path) -> dict[str, dict]:
@@ -155,17 +214,26 @@ def _read_scenes(path: Path) -> dict[str, dict]:
     ``eval_unified.py`` reads them), or a list or dict of entries."""
     if not path.is_file():
         return {}
-    data = json.loads(path.read_text())
+    data = read_json(path, "scene_trajectories", "scene entries (an object or a list)")
     if isinstance(data, dict) and isinstance(data.get("scenes"), list):
         data = data["scenes"]
+    if not isinstance(data, dict | list):
+        raise InputError(path, "<top level>", "an object or a list of scenes", type(data).__name__)
     entries = data.values() if isinstance(data, dict) else data
     return {
-        entry["scene_id"]: entry
+        str(entry["scene_id"]): entry
         for entry in entries
         if isinstance(entry, dict) and "scene_id" in entry
     }
 
 
 def _read_world_specs(root: Path) -> dict[str, dict]:
+    """Scene id -> world spec of the synthetic mirror (every case of it needs its world)."""
     path = root / WORLD_SPECS
-    return json.loads(path.read_text()) if path.is_file() else {}
+    if not path.is_file():
+        return {}
+    specs = read_json(path, "synthetic_worlds", "an object of scene id -> world spec")
+    if not isinstance(specs, dict):
+        raise InputError(path, "<top level>", "an object of scene id -> world spec",
+                         type(specs).__name__)  # fmt: skip
+    return specs

@@ -31,9 +31,20 @@ from typing import Any
 import yaml
 
 from wmbench.core.errors import InputError
+from wmbench.core.files import read_text
 from wmbench.core.paths import data_dir, suites_dir
 from wmbench.core.types import Suite
 from wmbench.data import sanawm_bench
+from wmbench.data.suite_fields import (
+    check_data,
+    check_names,
+    check_options,
+    mapping,
+    parse_resolution,
+    positive_int,
+    positive_number,
+    typed,
+)
 
 MIRROR_LABEL = "SYNTHETIC MIRROR (procedural worlds in the SANA-WM-Bench layout, not the real data)"
 LAYOUTS = ("sanawm-bench", "synthetic-mirror")
@@ -69,16 +80,18 @@ class Overrides:
     frames: int | None = None
     resolution: tuple[int, int] | None = None
 
-
-def parse_resolution(text: str, source: str = "--resolution", field_name: str = "resolution"):
-    """``"1280x704"`` -> (1280, 704)."""
-    try:
-        width, height = (int(part) for part in str(text).lower().split("x"))
-    except ValueError as error:
-        raise InputError(source, field_name, "WIDTHxHEIGHT, e.g. 1280x704", repr(text)) from error
-    if width <= 0 or height <= 0:
-        raise InputError(source, field_name, "positive WIDTHxHEIGHT", repr(text))
-    return width, height
+    def __post_init__(self) -> None:
+        """Every choice checked once, here, where it enters (the CLI and the API build these)."""
+        for name in ("limit", "frames"):
+            value = getattr(self, name)
+            if value is not None:
+                positive_int(value, f"--{name}", name)
+        if self.resolution is not None:
+            parse_resolution("x".join(map(str, self.resolution)))
+        if self.cases is not None and (
+            not self.cases or not all(isinstance(c, str) and c for c in self.cases)
+        ):
+            raise InputError("--cases", "cases", "comma-separated case ids", repr(self.cases))
 
 
 def available_suites() -> list[str]:
@@ -95,11 +108,11 @@ def read_suite_file(name_or_path: str) -> SuiteFile:
             path, "suite", f"a suite file; known suites: {', '.join(available_suites())}", "no file"
         )
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = yaml.safe_load(read_text(path, "suite"))
     except yaml.YAMLError as error:
         raise InputError(path, "yaml", "valid YAML", str(error)) from error
     if not isinstance(raw, dict):
-        raise InputError(path, "<top level>", "a mapping of suite fields")
+        raise InputError(path, "<top level>", "a mapping of suite fields", type(raw).__name__)
     known = {f for f in SuiteFile.__dataclass_fields__ if f != "path"}
     unknown = set(raw) - known
     if unknown:
@@ -107,34 +120,25 @@ def read_suite_file(name_or_path: str) -> SuiteFile:
     for key in ("name", "data", "frames", "fps", "resolution", "evaluators", "models"):
         if key not in raw:
             raise InputError(path, key, "a value (required field)", "nothing")
-    data = raw["data"]
-    if not isinstance(data, dict) or data.get("layout") not in LAYOUTS:
-        raise InputError(path, "data.layout", f"one of {LAYOUTS}", repr(data))
+    data = check_data(raw["data"], path)
+    if data.get("layout") not in LAYOUTS:
+        raise InputError(path, "data.layout", f"one of {LAYOUTS}", repr(data.get("layout")))
+    model_options = check_options(raw.get("model_options"), path, "model_options")
     return SuiteFile(
         path=path,
-        name=_typed(raw, "name", str, path),
-        description=raw.get("description", ""),
+        name=typed(raw["name"], str, path, "name"),
+        description=typed(raw.get("description", ""), str, path, "description"),
         data=data,
-        frames=_positive_int(raw, "frames", path),
-        fps=float(_typed(raw, "fps", (int, float), path)),
+        frames=positive_int(raw["frames"], path, "frames"),
+        fps=positive_number(raw["fps"], path, "fps"),
         resolution=parse_resolution(raw["resolution"], str(path)),
-        evaluators=tuple(_typed(raw, "evaluators", list, path)),
-        models=tuple(_typed(raw, "models", list, path)),
-        limit=_positive_int(raw, "limit", path) if "limit" in raw else None,
-        model_options=raw.get("model_options") or {},
+        evaluators=check_names(raw["evaluators"], "evaluator", path, "evaluators"),
+        models=check_names(raw["models"], "model", path, "models"),
+        limit=positive_int(raw["limit"], path, "limit") if "limit" in raw else None,
+        model_options=model_options,
         evaluator_options=_evaluator_options(raw, path),
-        mirror_settings=raw.get("mirror_settings") or {},
+        mirror_settings=_mirror_settings(raw.get("mirror_settings"), path, model_options),
     )
-
-
-def _typed(raw: dict, key: str, kind: type | tuple[type, ...], path: Path) -> Any:
-    value = raw[key]
-    if not isinstance(value, kind):
-        expected = (
-            kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        )
-        raise InputError(path, key, f"a {expected}", repr(value))
-    return value
 
 
 def _evaluator_options(raw: dict, path: Path) -> dict[str, dict[str, Any]]:
@@ -146,13 +150,6 @@ def _evaluator_options(raw: dict, path: Path) -> dict[str, dict[str, Any]]:
         if not isinstance(value, dict):
             raise InputError(path, f"evaluator_options.{name}", "a mapping of options", repr(value))
     return options
-
-
-def _positive_int(raw: dict, key: str, path: Path) -> int:
-    value = raw[key]
-    if not isinstance(value, int) or value <= 0:
-        raise InputError(path, key, "a positive integer", repr(value))
-    return value
 
 
 def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
@@ -168,7 +165,7 @@ def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
         "model_options": spec.model_options,
     }
     if is_mirror:
-        settings.update(_mirror_settings(spec))
+        settings.update(spec.mirror_settings)
     suite = Suite(
         name=spec.name,
         cases=tuple(cases),
@@ -184,24 +181,36 @@ def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
         failures=tuple(failures),
     )
     limit = overrides.limit or settings["limit"]
-    return suite.select(split=overrides.split, case_ids=overrides.cases, limit=limit)
+    selected = suite.select(split=overrides.split, case_ids=overrides.cases, limit=limit)
+    longest = max((len(case.trajectory) for case in selected.cases), default=selected.frames)
+    if overrides.frames and overrides.frames > longest:  # the suite's own: a failure per case
+        raise InputError(
+            "--frames", "frames", f"at most {longest} (the longest camera path of the cases)",
+            str(selected.frames),
+        )  # fmt: skip
+    return selected
 
 
-def _mirror_settings(spec: SuiteFile) -> dict[str, Any]:
+def _mirror_settings(raw: Any, path: Path, model_options: dict) -> dict[str, Any]:
     """The suite's ``mirror_settings``, validated; model options merge into the suite's own."""
+    settings = dict(mapping(raw if raw is not None else {}, path, "mirror_settings"))
     known = {"frames", "resolution", "limit", "model_options"}
-    unknown = sorted(set(spec.mirror_settings) - known)
+    unknown = sorted(set(settings) - known)
     if unknown:
-        raise InputError(spec.path, f"mirror_settings.{unknown[0]}", f"one of {sorted(known)}")
-    settings = dict(spec.mirror_settings)
+        raise InputError(path, f"mirror_settings.{unknown[0]}", f"one of {sorted(known)}")
+    for name in ("frames", "limit"):
+        if name in settings:
+            positive_int(settings[name], path, f"mirror_settings.{name}")
     if "resolution" in settings:
         settings["resolution"] = parse_resolution(
-            settings["resolution"], str(spec.path), "mirror_settings.resolution"
+            settings["resolution"], str(path), "mirror_settings.resolution"
         )
-    mirror_options = settings.get("model_options", {})
+    mirror_options = check_options(
+        settings.get("model_options"), path, "mirror_settings.model_options"
+    )
     settings["model_options"] = {
-        name: {**spec.model_options.get(name, {}), **mirror_options.get(name, {})}
-        for name in {*spec.model_options, *mirror_options}
+        name: {**model_options.get(name, {}), **mirror_options.get(name, {})}
+        for name in {*model_options, *mirror_options}
     }
     return settings
 
@@ -216,7 +225,10 @@ def _data_root(spec: SuiteFile, data: Path | None) -> tuple[Path, bool]:
         return Path(data), sanawm_bench.is_synthetic_mirror(Path(data))
     env = spec.data.get("env")
     if env and os.environ.get(env):
-        return Path(os.environ[env]), sanawm_bench.is_synthetic_mirror(Path(os.environ[env]))
+        root = Path(os.environ[env])
+        if not root.is_dir():
+            raise InputError(f"${env}", env, "a folder in the SANA-WM-Bench layout", str(root))
+        return root, sanawm_bench.is_synthetic_mirror(root)
     fetched = data_dir() / "SANA-WM-Bench"
     if fetched.is_dir():
         return fetched, False

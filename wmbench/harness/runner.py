@@ -12,7 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from wmbench.core import weights
-from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable, WmbenchError
+from wmbench.core.errors import (
+    InputError,
+    MissingWeightsError,
+    ModelUnavailable,
+    OutputError,
+    WmbenchError,
+)
 from wmbench.core.resources import hardware, measure
 from wmbench.core.types import Case, Suite, fit_image
 from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
@@ -73,11 +79,12 @@ def run(config: RunConfig) -> Summary:
     for choice in config.models:  # an unknown name fails before any model runs
         MODELS.get(choice.name)
     evaluators, skipped = _evaluators(config)
-    try:
+    try:  # every model is built and checked before the first one runs
+        prepared = [_prepare(config, choice) for choice in config.models]
         if rank == 0:
             store.write_run(_run_record(config, world_size, evaluators))
-        for choice in config.models:
-            _run_model(config, store, choice, evaluators, skipped, rank, world_size)
+        for model in prepared:
+            _run_model(config, store, model, evaluators, skipped, rank, world_size)
     finally:
         for evaluator in evaluators:
             evaluator.release()
@@ -128,15 +135,19 @@ def _declared(evaluators: list[Evaluator]) -> dict[str, DeclaredMetric]:
     }
 
 
-def _run_model(
-    config: RunConfig,
-    store: RunStore,
-    choice: ModelChoice,
-    evaluators: list[Evaluator],
-    skipped: dict[str, str],
-    rank: int,
-    world_size: int,
-) -> None:
+@dataclass(frozen=True)
+class _Prepared:
+    """A model ready to run (``adapter``), or skipped with ``reason``."""
+
+    choice: ModelChoice
+    options: dict[str, Any]
+    adapter: ModelAdapter | None = None
+    reason: str = ""
+
+
+def _prepare(config: RunConfig, choice: ModelChoice) -> _Prepared:
+    """Build and check one model: bad options or a model named by the user that cannot run
+    are errors now, before any model has run; a suite's model that cannot run is skipped."""
     options = {**config.suite.model_options.get(choice.name, {}), **choice.options}
     try:
         adapter: ModelAdapter = MODELS.get(choice.name)(**options)
@@ -145,9 +156,24 @@ def _run_model(
         if config.strict_models:
             raise
         log(f"model {choice.name}: SKIPPED: {error}")
+        return _Prepared(choice, options, reason=str(error))
+    return _Prepared(choice, options, adapter)
+
+
+def _run_model(
+    config: RunConfig,
+    store: RunStore,
+    model: _Prepared,
+    evaluators: list[Evaluator],
+    skipped: dict[str, str],
+    rank: int,
+    world_size: int,
+) -> None:
+    adapter, options, name = model.adapter, model.options, model.choice.name
+    if adapter is None:
         if rank == 0:
-            record = ModelRecord(choice.name, SKIPPED, options, reason=str(error))
-            store.write_model(model_key(choice.name, options), record)
+            record = ModelRecord(name, SKIPPED, options, reason=model.reason)
+            store.write_model(model_key(name, options), record)
         return
     info = adapter.info()
     key = model_key(info.name, adapter.config())
@@ -172,6 +198,7 @@ def _run_model(
         "seed": config.seed,
         "model": record.config,
         "evaluators": record.evaluators,
+        "weights": {e.name: weights.digests(e.weight_entries) for e in evaluators},
     }
     suite_failures = dict(config.suite.failures)
     case_ids = [case.id for case in config.suite.cases] + list(suite_failures)
@@ -319,7 +346,11 @@ def _run_case(
         stage_seconds=generation.stage_seconds, generation_info=generation.info,
     )  # fmt: skip
     video = generation.video if config.save_videos else None
-    store.write_case(record, series=series, artefacts=artefacts, video=video)
+    try:
+        store.write_case(record, series=series, artefacts=artefacts, video=video)
+    except OutputError as error:  # the case fails; if even that cannot be written, the run stops
+        log(f"{prefix}: FAILED storing the case: {error}")
+        store.write_case(replace(base, stage="store", error=str(error), timings=timings))
 
 
 def _describe(error: BaseException) -> str:

@@ -23,11 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from wmbench.core.errors import InputError
+from wmbench.core.files import atomic_write_arrays, atomic_write_text, load_npz
 from wmbench.core.types import Video
 from wmbench.data.video_io import write_video
 from wmbench.harness.records import (
@@ -50,37 +48,6 @@ from wmbench.harness.records import (
 
 CASE_COLUMNS = ["model", "model_key", "case_id", "split", "category", "status", "error"]
 SERIES_FILE = "series.npz"
-
-
-@contextmanager
-def _atomic_path(path: Path) -> Iterator[Path]:
-    """A temporary path beside ``path`` that replaces it when the block succeeds; removed when
-    it fails. An OSError names ``path``."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-        os.close(handle)
-    except OSError as error:
-        raise OSError(f"{path}: cannot write ({error.strerror or error})") from error
-    temporary = Path(name)
-    try:
-        yield temporary
-        os.replace(temporary, path)
-    except OSError as error:
-        raise OSError(f"{path}: cannot write ({error.strerror or error})") from error
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    with _atomic_path(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-
-
-def atomic_write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    """``arrays`` as a compressed ``.npz`` at ``path``, atomically."""
-    with _atomic_path(path) as temporary, temporary.open("wb") as file:
-        np.savez_compressed(file, **arrays)
 
 
 def fingerprint(data: Any) -> str:
@@ -107,11 +74,22 @@ class RunStore:
     def write_run(self, record: RunRecord) -> None:
         """Write ``run.json``; a resumed run keeps its first creation time and lists resumes."""
         path = self.root / "run.json"
-        if path.is_file():
-            previous = self.run()
+        previous = self._previous_run(path)
+        if previous is not None:
             resumed = [*previous.resumed, record.created]
             record = replace(record, created=previous.created, resumed=resumed)
         atomic_write_text(path, to_json(record))
+
+    @staticmethod
+    def _previous_run(path: Path) -> RunRecord | None:
+        """The run record a resumed run extends; a damaged one is replaced (its creation time
+        and resume list are lost, no result is)."""
+        if not path.is_file():
+            return None
+        try:
+            return read_record(RunRecord, path)
+        except InputError:
+            return None
 
     def run(self) -> RunRecord:
         path = self.root / "run.json"
@@ -126,7 +104,8 @@ class RunStore:
 
     def models(self) -> dict[str, ModelRecord]:
         folder = self.root / "models"
-        return {p.stem: read_record(ModelRecord, p) for p in sorted(folder.glob("*.json"))}
+        paths = sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
+        return {p.stem: read_record(ModelRecord, p) for p in paths}
 
     def finished(self, key: str, case_id: str, case_fingerprint: str) -> CaseRecord | None:
         """The stored result of this case if it was finished with the same fingerprint; an
@@ -169,13 +148,7 @@ class RunStore:
     def case_arrays(self, key: str, case_id: str, file_name: str) -> dict[str, np.ndarray]:
         """The arrays of ``file_name`` (an ``.npz``) in a case folder; empty when absent."""
         path = self.case_dir(key, case_id) / file_name
-        if not path.is_file():
-            return {}
-        try:
-            with np.load(path, allow_pickle=False) as arrays:
-                return {name: arrays[name] for name in arrays.files}
-        except (OSError, ValueError, EOFError) as error:
-            raise InputError(path, "npz", "a readable .npz archive", str(error)) from error
+        return load_npz(path, file_name) if path.is_file() else {}
 
     def results(self) -> pd.DataFrame:
         """One row per finished case and model, one column per metric."""

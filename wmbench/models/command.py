@@ -10,6 +10,8 @@ Argument contract: wmbench runs ``CMD`` (split like a shell command line) follow
     --out OUT.mp4            where the program must write the video (a file, or a frame folder)
 
 It must exit 0 and leave at least N frames at OUT. Anything it prints is kept when it fails.
+It runs in its own process group; after ``timeout`` seconds (default six hours per case, see
+``process.DEFAULT_TIMEOUT_S``) the whole group is killed and the case is recorded as failed.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from wmbench.core.errors import InputError
 from wmbench.data.video_io import read_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options
-from wmbench.models.process import run_program
+from wmbench.models.process import DEFAULT_TIMEOUT_S, positive_seconds, run_program
 
 
 class CommandModel:
@@ -39,9 +41,18 @@ class CommandModel:
         parsed = parse_options(
             "command",
             options,
-            {"cmd": (str, REQUIRED), "name": (str, ""), "timeout": (float, 3600.0)},
+            {
+                "cmd": (str, REQUIRED),
+                "name": (str, ""),
+                "timeout": (positive_seconds, DEFAULT_TIMEOUT_S),
+            },
         )
-        self.argv: list[str] = shlex.split(parsed["cmd"])
+        try:
+            self.argv: list[str] = shlex.split(parsed["cmd"])
+        except ValueError as error:  # an unclosed quote
+            raise InputError("model 'command'", "cmd", "a command line", str(error)) from error
+        if not self.argv:
+            raise InputError("model 'command'", "cmd", "a command line", repr(parsed["cmd"]))
         self.label: str = parsed["name"] or Path(self.argv[0]).name
         self.timeout: float = parsed["timeout"]
 

@@ -7,6 +7,7 @@ Shared by ``command`` and the published-baseline adapters, whose entry points sp
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -18,6 +19,18 @@ from pathlib import Path
 from wmbench.core.errors import InputError
 
 OUTPUT_TAIL_CHARS = 2000
+# Per case. The slowest published single-clip time is ~3680 s for a 60 s clip on one GPU
+# (HY-WorldPlay autoregressive, ../shared/FACTS.md), so one hour kills real runs; six hours
+# still ends a hung program the same working day. Set ``timeout`` per model to change it.
+DEFAULT_TIMEOUT_S = 6 * 3600.0
+
+
+def positive_seconds(value: object) -> float:
+    """A timeout option: a finite number of seconds above zero."""
+    seconds = float(value)  # type: ignore[arg-type]
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"not a positive number of seconds: {value!r}")
+    return seconds
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ def run_program(
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            errors="replace",  # a program printing non-UTF-8 bytes still reports its output
             start_new_session=True,
         )
     except OSError as error:

@@ -36,6 +36,7 @@ import pandas as pd
 import yaml
 
 from wmbench.core.errors import InputError
+from wmbench.core.files import read_text
 from wmbench.harness.records import DeclaredMetric
 from wmbench.report.measured import Run, case_values, failed_cases, merged_specs
 from wmbench.report.tables import format_value
@@ -91,7 +92,7 @@ class Thresholds:
 def load_thresholds(path: Path) -> Thresholds:
     """Parse and validate a thresholds file (format in the module docstring)."""
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        raw = yaml.safe_load(read_text(path, "thresholds")) or {}
     except yaml.YAMLError as error:
         raise InputError(path, "yaml", "valid YAML", str(error)) from error
     _check_keys(path, "", raw, {"default", "sigma", "fail_on_missing", "metrics"})

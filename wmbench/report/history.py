@@ -73,9 +73,19 @@ def run_id(run: Run) -> str:
 def _connect(db: Path) -> Iterator[sqlite3.Connection]:
     """A connection with the table in place; committed and closed on leaving."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(db)
     try:
-        connection.execute(SCHEMA)
+        connection = sqlite3.connect(db)
+    except sqlite3.Error as error:
+        raise InputError(
+            db, "history database", "a SQLite file wmbench can open", str(error)
+        ) from error
+    try:
+        try:
+            connection.execute(SCHEMA)
+        except sqlite3.DatabaseError as error:  # not a database, read-only, locked
+            raise InputError(
+                db, "history database", "a wmbench history (SQLite) it can write", str(error)
+            ) from error
         yield connection
         connection.commit()
     finally:

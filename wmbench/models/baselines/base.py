@@ -29,10 +29,8 @@ from wmbench.models.baselines.checks import static_checks
 from wmbench.models.controls import CompiledControl, NativeControl
 from wmbench.models.controls.timeline import Timeline, case_frames_of, finish, native_path, plan
 from wmbench.models.options import parse_options
-from wmbench.models.process import run_program
+from wmbench.models.process import DEFAULT_TIMEOUT_S, positive_seconds, run_program
 from wmbench.models.resample import fit_frames
-
-HOURS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ class BaselineModel(ABC):
             "launcher": (str, ""),
             "repo": (Path, Path()),
             "weights": (Path, Path()),
-            "timeout": (float, 6 * HOURS),
+            "timeout": (positive_seconds, DEFAULT_TIMEOUT_S),
             "timing": (str, "frames"),
             **self.OPTIONS,
         }

@@ -1,0 +1,111 @@
+"""Field checks for suite files and command-line choices: each raises an InputError naming the
+source (file or option), the field and the expected form."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from wmbench.core.errors import InputError
+from wmbench.evaluators import EVALUATORS
+from wmbench.models import MODELS
+
+# pixels per side: below 16 encoders and 11x11 SSIM windows fail; above 8192, memory does
+MIN_SIDE, MAX_SIDE = 16, 8192
+MAX_SEED = 2**32 - 1  # the largest seed numpy's legacy, torch and OpenCV generators all accept
+DATA_FIELDS = {"layout": str, "env": str, "mirror": dict}
+MIRROR_FIELDS = ("scenes_per_category", "seed")
+
+
+def typed(value: Any, kind: type, source: str | Path, field: str) -> Any:
+    """``value`` when it is a ``kind`` (a bool never counts as a number)."""
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise InputError(source, field, f"a {kind.__name__}", repr(value))
+    return value
+
+
+def positive_int(value: Any, source: str | Path, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InputError(source, field, "a positive integer", repr(value))
+    return value
+
+
+def positive_number(value: Any, source: str | Path, field: str) -> float:
+    valid = isinstance(value, int | float) and not isinstance(value, bool)
+    if not valid or not math.isfinite(value) or value <= 0:
+        raise InputError(source, field, "a positive number", repr(value))
+    return float(value)
+
+
+def check_seed(value: Any, source: str | Path = "--seed", field: str = "seed") -> int:
+    """A generation seed: an integer in [0, 2**32 - 1]."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise InputError(source, field, f"an integer from 0 to {MAX_SEED}", repr(value))
+    return value
+
+
+def parse_resolution(
+    text: Any, source: str = "--resolution", field: str = "resolution"
+) -> tuple[int, int]:
+    """``"1280x704"`` -> (1280, 704); each side from 16 to 8192 pixels."""
+    expected = f"WIDTHxHEIGHT, each side {MIN_SIDE} to {MAX_SIDE} pixels, e.g. 1280x704"
+    try:
+        width, height = (int(part) for part in str(text).lower().split("x"))
+    except ValueError as error:
+        raise InputError(source, field, expected, repr(text)) from error
+    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+        raise InputError(source, field, expected, repr(text))
+    return width, height
+
+
+def mapping(value: Any, source: str | Path, field: str) -> dict:
+    if not isinstance(value, dict):
+        raise InputError(source, field, "a mapping", repr(value))
+    return value
+
+
+def check_data(value: Any, source: str | Path) -> dict:
+    """The ``data`` field: ``layout``, optional ``env`` (a variable name) and ``mirror``
+    (``scenes_per_category`` a positive integer, ``seed`` an integer >= 0)."""
+    data = mapping(value, source, "data")
+    for key, item in data.items():
+        if key not in DATA_FIELDS:
+            raise InputError(source, f"data.{key}", f"one of {sorted(DATA_FIELDS)}")
+        typed(item, DATA_FIELDS[key], source, f"data.{key}")
+    for key, item in data.get("mirror", {}).items():
+        if key not in MIRROR_FIELDS:
+            raise InputError(source, f"data.mirror.{key}", f"one of {list(MIRROR_FIELDS)}")
+        if key == "scenes_per_category":
+            positive_int(item, source, f"data.mirror.{key}")
+        else:
+            check_seed(item, source, f"data.mirror.{key}")
+    return data
+
+
+def check_names(value: Any, kind: str, source: str | Path, field: str) -> tuple[str, ...]:
+    """A list of distinct names registered as ``kind`` (``model`` or ``evaluator``)."""
+    registry = MODELS if kind == "model" else EVALUATORS
+    names = typed(value, list, source, field)
+    known = registry.names()
+    for index, name in enumerate(names):
+        if not isinstance(name, str) or name not in known:
+            expected = f"a registered {kind} name: {', '.join(known)}"
+            raise InputError(source, f"{field}[{index}]", expected, repr(name))
+        if names.index(name) != index:
+            raise InputError(source, f"{field}[{index}]", f"distinct {kind} names", repr(name))
+    return tuple(names)
+
+
+def check_options(value: Any, source: str | Path, field: str) -> dict[str, dict[str, Any]]:
+    """``{model name: {option: scalar}}`` for registered models."""
+    options = mapping(value if value is not None else {}, source, field)
+    for name, values in options.items():
+        if name not in MODELS.names():
+            raise InputError(
+                source, f"{field}.{name}", f"a registered model name: {', '.join(MODELS.names())}"
+            )
+        for key, item in mapping(values, source, f"{field}.{name}").items():
+            if not isinstance(item, str | int | float | bool):
+                raise InputError(source, f"{field}.{name}.{key}", "a scalar value", repr(item))
+    return options
