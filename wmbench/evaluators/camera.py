@@ -223,7 +223,7 @@ class CameraEvaluator(Evaluator):
             from pose_pipeline.depth_model import MonocularDepth
 
             threads = getattr(self.estimator, "config", AnnotatorConfig()).num_threads
-            return MonocularDepth(MONOCULAR_SCENE, threads)
+            return self.network("depth", lambda: MonocularDepth(MONOCULAR_SCENE, threads))
         return None
 
     def estimator_for(self, inputs: EvalInput) -> PoseEstimator:
