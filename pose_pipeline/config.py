@@ -30,9 +30,13 @@ class AnnotatorConfig:
     with 1.5 the map thins out wherever the camera turns or walks slowly; the mapper then fails
     to register the next keyframe and splits the video into several models (the global
     fallback or the largest piece then gives bursts of degrees of error).
-    The incremental mapper runs a global bundle adjustment each time the model has grown by a
-    factor ``ba_global_growth`` in frames or in points since the last one (COLMAP: 1.1, which
-    on a 240-keyframe video means ~60 global adjustments, most of the mapping time), and with
+    The incremental mapper starts from a pair of keyframes ``init_min_tri_angle_deg`` apart
+    (COLMAP: 16 deg, which a walking video's keyframes with enough shared points rarely reach:
+    COLMAP then searches all pairs again with the constraints halved, four times on a 961-frame
+    out-and-back, ~20 s a search, before it starts from a 4 deg pair anyway). It runs a global
+    bundle adjustment each time the model has grown by a factor ``ba_global_growth`` in frames
+    or in points since the last one (COLMAP: 1.1, ~60 global adjustments on a 240-keyframe
+    video, most of the mapping time), and with
     ``ba_prune_redundant_points`` those adjustments leave out 3D points that add no constraint
     coverage (COLMAP's ``ba_global_ignore_redundant_points3D``). On 961-frame oracle clips
     these cut the mapping time 2-3x with the scores unchanged (``reports/pose_bench.md``).
@@ -51,6 +55,7 @@ class AnnotatorConfig:
     ransac_max_error_px: float = 2.0
     min_inliers: int = 30
     min_tri_angle_deg: float = 0.5
+    init_min_tri_angle_deg: float = 4.0
     ba_global_growth: float = 1.4
     ba_prune_redundant_points: bool = True
     loop_closure: bool = True

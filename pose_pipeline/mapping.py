@@ -27,6 +27,7 @@ def _incremental_options(config: AnnotatorConfig) -> pycolmap.IncrementalPipelin
     options.extract_colors = False
     options.ba_global_frames_ratio = config.ba_global_growth
     options.ba_global_points_ratio = config.ba_global_growth
+    options.mapper.init_min_tri_angle = config.init_min_tri_angle_deg
     options.mapper.ba_global_ignore_redundant_points3D = config.ba_prune_redundant_points
     options.mapper.num_threads = MAPPING_THREADS
     options.mapper.random_seed = config.seed
