@@ -23,6 +23,7 @@ prints beside scores).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -54,6 +55,12 @@ FLOOR_PATHS = [("smooth", None), ("hard", None), ("loop", None)] + [
     ("return", variant) for variant in FAMILIES["return"]
 ]
 DRIFT_PATHS = [("smooth", None), ("return", "out_and_back")]
+KEPT = ("strides", "repeatability", "drift")  # parts an earlier command measured
+COLMAP_SCHEDULE = {
+    "ba_global_growth": 1.1,
+    "ba_prune_redundant_points": False,
+    "init_min_tri_angle_deg": 16.0,
+}  # COLMAP's own
 REPORTS = REPO_ROOT / "reports"
 
 
@@ -94,24 +101,67 @@ def stride_sweep(strides: list[int], config: AnnotatorConfig) -> tuple[list[dict
     return rows, repeat
 
 
-def floors(config: AnnotatorConfig, frames: int, sizes: list[tuple[int, int]]) -> dict:
-    """Our annotator and plain pycolmap on the same oracle renders, per size and path."""
+def _timed_measure(clip, config: AnnotatorConfig) -> dict:
+    wall, cpu = time.perf_counter(), time.process_time()
+    row = measure(clip, config)
+    return {**row, "wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+
+
+def floors(
+    config: AnnotatorConfig,
+    frames: int,
+    sizes: list[tuple[int, int]],
+    paths: set[str] | None,
+    before: set[str],
+) -> dict:
+    """Our annotator and plain pycolmap on the same oracle renders, per size and path (only
+    ``paths`` when given); rows named in ``before`` are annotated with COLMAP's own global
+    bundle-adjustment schedule too, for the speed table."""
     out = {}
     for width, height in sizes:
         for family, variant in FLOOR_PATHS:
+            if paths and (variant or family) not in paths:
+                continue
             name = f"{variant or family}@{width}x{height}"
             _log(f"== floor {name}")
             clip = oracle_clip(KIND, family, SEED, frames, width, height, variant=variant)
+            row = _timed_measure(clip, config)
             plain = plain_pycolmap(clip.frames, clip.truth.intrinsics[0], config.stride)
-            out[name] = {"variant": clip.truth.source, **measure(clip, config),
+            out[name] = {"variant": clip.truth.source, **row,
                          "plain": score_annotation(plain, clip.truth)["metrics"]}  # fmt: skip
+            if name in before:
+                _log(f"== {name} with COLMAP's mapper schedule")
+                out[name]["before"] = _timed_measure(clip, replace(config, **COLMAP_SCHEDULE))
     return out
+
+
+def _speed_lines(report: dict) -> list[str]:
+    rows = {name: row for name, row in report["floor"].items() if "before" in row}
+    if not rows:
+        return []
+    lines = ["", "## Speed: COLMAP's initial-pair angle and global bundle-adjustment schedule "
+             f"{COLMAP_SCHEDULE} (before) against the defaults (after), same clip, same run", "",
+             "| clip | run | wall s | CPU s | features s | matching s | mapping s | RotErr deg "
+             "| TransErr % path | scale | reg. rate |", "|---" * 11 + "|"]  # fmt: skip
+    for name, row in rows.items():
+        for label, run in (("before", row["before"]), ("after", row)):
+            m, a = run["metrics"], run["annotator"]
+            t = a.get("timings_s", {})
+            lines.append(
+                f"| {name} | {label} | {run['wall_s']:.0f} | {run['cpu_s']:.0f} "
+                f"| {t.get('features', 0):.0f} | {t.get('matching', 0):.0f} "
+                f"| {t.get('mapping', 0):.0f} | {m['rot_err_deg/wmbench']:.4f} "
+                f"| {m['trans_err_pct_of_path/wmbench']:.4f} "
+                f"| {m.get('scale_factor/wmbench', 0):.4f} | {a.get('registration_rate', 0):.2f} |"
+            )
+    return lines
 
 
 def _markdown(report: dict) -> str:
     lines = [
         "# Pose annotator benchmark", "",
-        f"Command: `{report.get('command', 'python benchmarks/bench_pose.py')}`. Per-suspect "
+        "Commands (each adds its rows to the earlier ones at the same settings): "
+        + "; ".join(f"`{c}`" for c in report["commands"]) + ". Per-suspect "
         "measurements of the figure-eight investigation: `reports/pose_suspects.md`.", "",
         f"Machine: {os.cpu_count()} CPU cores, load average at start "
         f"{report['load_average'][0]:.1f} (other jobs share the cores: wall times are upper "
@@ -149,6 +199,7 @@ def _markdown(report: dict) -> str:
             f"| {m.get('metric_path_length_ratio', float('nan')):.4f} "
             f"| {a.get('low_confidence_frames', '-')} |"
         )
+    lines += _speed_lines(report)
     for path, drift in report.get("drift", {}).items():
         lines += ["", f"## Injected rotation drift ({path}, 161 frames, 320x180)", "",
                   "| metric | slope | intercept | R^2 |", "|---|---|---|---|"]  # fmt: skip
@@ -166,40 +217,57 @@ def _markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _earlier(config: AnnotatorConfig, frames: int, fresh: bool) -> dict:
+    """The last report's rows when it was made at the same settings (commands add up)."""
+    path = REPORTS / "pose_bench.json"
+    if fresh or not path.is_file():
+        return {}
+    earlier = json.loads(path.read_text())
+    same = earlier.get("config") == config.to_dict() and earlier.get("floor_frames") == frames
+    return earlier if same and "commands" in earlier else {}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--strides", default="1,2,4,8", help="comma-separated keyframe strides")
     parser.add_argument("--skip", default="", help="parts to skip: strides,floor,drift")
     parser.add_argument("--floor-frames", type=int, default=FRAMES)
     parser.add_argument("--floor-sizes", default="640x360,320x176", help="WxH,WxH")
+    parser.add_argument("--paths", default="", help="floor paths only (family or variant names)")
+    parser.add_argument("--before", default="", help="floor rows (name@WxH) also timed with "
+                        "COLMAP's initial-pair angle and bundle-adjustment schedule")  # fmt: skip
+    parser.add_argument("--fresh", action="store_true", help="drop rows of earlier commands")
     args = parser.parse_args(argv)
     config = AnnotatorConfig()
     skip = set(filter(None, args.skip.split(",")))
     command = " ".join(["python benchmarks/bench_pose.py", *(argv or sys.argv[1:])])
+    earlier = _earlier(config, args.floor_frames, args.fresh)
     report: dict = {"config": config.to_dict(), "load_average": os.getloadavg(),
-                    "command": command}  # fmt: skip
+                    "commands": [*earlier.get("commands", []), command],
+                    "floor_frames": args.floor_frames, "floor": earlier.get("floor", {}),
+                    **{k: earlier[k] for k in KEPT if k in earlier}}  # fmt: skip
     if "strides" not in skip:
         strides = [int(s) for s in args.strides.split(",")]
         report["strides"], report["repeatability"] = stride_sweep(strides, config)
     if "floor" not in skip:
         sizes = [tuple(int(v) for v in size.split("x")) for size in args.floor_sizes.split(",")]
-        report["floor_frames"] = args.floor_frames
-        report["floor"] = floors(config, args.floor_frames, sizes)
+        paths = set(filter(None, args.paths.split(",")))
+        before = set(filter(None, args.before.split(",")))
+        report["floor"].update(floors(config, args.floor_frames, sizes, paths, before))
         write_json(REPORTS / "pose_floor.json", {
             "settings": config.to_dict(), "clips": f"{KIND} seed {SEED}, {args.floor_frames} "
-            f"frames, oracle renders at {args.floor_sizes}",
+            "frames, oracle renders at the size in each name",
             **{name: row["metrics"] for name, row in report["floor"].items()},
         })  # fmt: skip
     if "drift" not in skip:
-        report["drift"] = {}
+        report.setdefault("drift", {})
         for family, variant in DRIFT_PATHS:
             _log(f"== drift {variant or family}")
             report["drift"][variant or family] = drift_recovery(
                 KIND, family, SEED, 161, 320, 180, DRIFTS_DEG, config, variant=variant
             )
     write_json(REPORTS / "pose_bench.json", report)
-    if "floor" not in skip:  # the markdown shows whichever parts ran
-        (REPORTS / "pose_bench.md").write_text(_markdown(report))
+    (REPORTS / "pose_bench.md").write_text(_markdown(report))
     return 0
 
 

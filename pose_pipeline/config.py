@@ -30,6 +30,16 @@ class AnnotatorConfig:
     with 1.5 the map thins out wherever the camera turns or walks slowly; the mapper then fails
     to register the next keyframe and splits the video into several models (the global
     fallback or the largest piece then gives bursts of degrees of error).
+    The incremental mapper starts from a pair of keyframes ``init_min_tri_angle_deg`` apart
+    (COLMAP: 16 deg, which a walking video's keyframes with enough shared points rarely reach:
+    COLMAP then searches all pairs again with the constraints halved, four times on a 961-frame
+    out-and-back, ~20 s a search, before it starts from a 4 deg pair anyway). It runs a global
+    bundle adjustment each time the model has grown by a factor ``ba_global_growth`` in frames
+    or in points since the last one (COLMAP: 1.1, ~60 global adjustments on a 240-keyframe
+    video, most of the mapping time), and with
+    ``ba_prune_redundant_points`` those adjustments leave out 3D points that add no constraint
+    coverage (COLMAP's ``ba_global_ignore_redundant_points3D``). On 961-frame oracle clips
+    these cut the mapping time 2-3x with the scores unchanged (``reports/pose_bench.md``).
     ``mapper`` "incremental" is the default (the global mapper breaks on straight walks, where
     translation averaging is degenerate); when it cannot initialise (short, slow clips) the
     global mapper runs too (see :func:`pose_pipeline.mapping.reconstruct`)."""
@@ -45,6 +55,9 @@ class AnnotatorConfig:
     ransac_max_error_px: float = 2.0
     min_inliers: int = 30
     min_tri_angle_deg: float = 0.5
+    init_min_tri_angle_deg: float = 4.0
+    ba_global_growth: float = 1.4
+    ba_prune_redundant_points: bool = True
     loop_closure: bool = True
     mapper: str = "incremental"
     num_threads: int = 2  # feature extraction (matching and mapping run on one, for repeatability)
@@ -56,6 +69,8 @@ class AnnotatorConfig:
             raise ValueError(f"mapper must be one of {MAPPERS}, got {self.mapper!r}")
         if self.stride < 1 or self.max_interpolation_gap < self.stride:
             raise ValueError("need stride >= 1 and max_interpolation_gap >= stride")
+        if self.ba_global_growth <= 1:
+            raise ValueError(f"ba_global_growth must exceed 1, got {self.ba_global_growth}")
         if not 0 < self.max_shift <= 1:
             raise ValueError(
                 f"max_shift is a fraction of the width in (0, 1], got {self.max_shift}"

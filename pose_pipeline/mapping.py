@@ -25,6 +25,10 @@ def _incremental_options(config: AnnotatorConfig) -> pycolmap.IncrementalPipelin
     options.ba_refine_principal_point = False
     options.ba_refine_extra_params = False
     options.extract_colors = False
+    options.ba_global_frames_ratio = config.ba_global_growth
+    options.ba_global_points_ratio = config.ba_global_growth
+    options.mapper.init_min_tri_angle = config.init_min_tri_angle_deg
+    options.mapper.ba_global_ignore_redundant_points3D = config.ba_prune_redundant_points
     options.mapper.num_threads = MAPPING_THREADS
     options.mapper.random_seed = config.seed
     options.mapper.abs_pose_refine_focal_length = False

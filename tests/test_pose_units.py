@@ -9,7 +9,9 @@ from scipy.spatial.transform import Rotation
 from pose_pipeline import Annotation, AnnotationFailure, FrameStatus, PinholeCamera, annotate, load
 from pose_pipeline.camera import parse_intrinsics
 from pose_pipeline.cli import main
+from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.frames import select_keyframes
+from pose_pipeline.mapping import _incremental_options
 from pose_pipeline.registration import register_all_frames
 from pose_pipeline.scale import DepthFolder, _sample
 from wmbench.core.errors import InputError, MissingWeightsError
@@ -138,3 +140,15 @@ def test_monocular_depth_needs_its_weights(monkeypatch, tmp_path):
     assert str(tmp_path / "depth-anything-v2-metric-indoor-small" / "model.safetensors") in str(
         error.value
     )
+
+
+def test_mapper_options_carry_the_bundle_adjustment_schedule():
+    options = _incremental_options(AnnotatorConfig(ba_global_growth=1.7, init_min_tri_angle_deg=3))
+    assert options.mapper.init_min_tri_angle == 3
+    assert options.ba_global_frames_ratio == options.ba_global_points_ratio == 1.7
+    assert options.mapper.ba_global_ignore_redundant_points3D
+    plain = _incremental_options(AnnotatorConfig(ba_prune_redundant_points=False))
+    assert not plain.mapper.ba_global_ignore_redundant_points3D
+    assert plain.num_threads == plain.mapper.num_threads == 1  # reruns must be identical
+    with pytest.raises(ValueError, match="ba_global_growth"):
+        AnnotatorConfig(ba_global_growth=1.0)

@@ -142,8 +142,10 @@ def test_one_minute_falls_back_to_the_labelled_mirror(monkeypatch, capsys):
     suite = load_suite("one_minute")
     assert "SYNTHETIC MIRROR" in suite.data_label
     assert "wmbench data fetch" in capsys.readouterr().err
-    assert (suite.frames, suite.resolution) == (161, (320, 176))
-    assert {case.split for case in suite.cases} == {"simple_60s", "hard_60s"}
+    assert (suite.frames, suite.fps, suite.resolution) == (961, 16, (320, 176))  # a real minute
+    # one case per split, each walking a returning path: revisit pairs for every model
+    assert [case.id for case in suite.cases] == ["simple_60s/room_001", "hard_60s/room_001"]
+    assert all(case.extras.get("evaluation_pairs") for case in suite.cases)
     assert all("world" in case.extras for case in suite.cases)
     assert suite.model_options["sana-wm"] == {"preset": "tiny", "steps": 8}
 

@@ -11,6 +11,7 @@ from wmbench.core.errors import InputError
 from wmbench.core.types import Case
 from wmbench.models.base import GenerationRequest, ModelAdapter
 from wmbench.models.oracle import OracleModel, PerturbedOracleModel, world_of
+from wmbench.worlds.cases import ground_truth_video
 from wmbench.worlds.layout import world_spec
 from wmbench.worlds.scene import World
 from wmbench.worlds.trajectories import make_trajectory
@@ -108,3 +109,20 @@ def test_non_synthetic_cases_are_refused():
     assert error.value.source == "hard_60s/room_001" and "world" in error.value.field
     with pytest.raises(InputError):
         world_of(request.case)
+
+
+def test_only_the_exact_oracle_declares_its_video_the_ground_truth(spec):
+    """The harness reuses such a video as the reference instead of rendering it again, so it
+    must equal that render bit for bit; a perturbed oracle renders another path."""
+    from wmbench.harness.runner import _reference
+
+    request = request_for(spec)
+    exact = OracleModel().generate(request)
+    assert exact.is_ground_truth
+    again = ground_truth_video(request.case, request.trajectory, request.fps)
+    assert np.array_equal(exact.video.frames, again.frames) and exact.video.fps == again.fps
+    assert _reference(request.case, request, exact) is exact.video
+    perturbed = PerturbedOracleModel(rotation_drift_deg=5.0).generate(request)
+    assert not perturbed.is_ground_truth
+    reference = _reference(request.case, request, perturbed)
+    assert np.array_equal(reference.frames, again.frames)

@@ -20,7 +20,7 @@ from wmbench.core.errors import (
     WmbenchError,
 )
 from wmbench.core.resources import hardware, measure
-from wmbench.core.types import Case, Suite, fit_image
+from wmbench.core.types import Case, Suite, Video, fit_image
 from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
 from wmbench.evaluators.base import evaluator_notes
 from wmbench.harness import provenance
@@ -39,7 +39,7 @@ from wmbench.harness.records import (
 )
 from wmbench.harness.store import RunStore, fingerprint, model_key
 from wmbench.harness.summary import summarise
-from wmbench.models import MODELS, GenerationRequest, ModelAdapter
+from wmbench.models import MODELS, Generation, GenerationRequest, ModelAdapter
 from wmbench.worlds.cases import ground_truth_video, is_synthetic
 
 
@@ -312,9 +312,7 @@ def _run_case(
             trajectory=request.trajectory,
             video=generation.video,
             generation=generation,
-            reference=ground_truth_video(case, request.trajectory, suite.fps)
-            if needs_reference
-            else None,
+            reference=_reference(case, request, generation) if needs_reference else None,
             usage=measured.usage,
         )
     except Exception as error:  # noqa: BLE001 - any failure of one case is recorded, not fatal
@@ -351,6 +349,14 @@ def _run_case(
     except OutputError as error:  # the case fails; if even that cannot be written, the run stops
         log(f"{prefix}: FAILED storing the case: {error}")
         store.write_case(replace(base, stage="store", error=str(error), timings=timings))
+
+
+def _reference(case: Case, request: GenerationRequest, generation: Generation) -> Video:
+    """The ground-truth video: the generation itself when the model declares it exact (the
+    oracle; a second render would cost as much as the first), else a render of the path."""
+    if generation.is_ground_truth:
+        return generation.video
+    return ground_truth_video(case, request.trajectory, request.fps)
 
 
 def _describe(error: BaseException) -> str:

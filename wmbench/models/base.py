@@ -39,13 +39,16 @@ class Generation:
     frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles).
     ``series`` holds what the model measured of itself over time (its recurrent state per chunk,
     the error of the path its control can express); the run stores them as ``model/<name>``.
-    ``info[REFINED]`` and ``info[POSES_DIR]`` change how the camera is scored (see above)."""
+    ``info[REFINED]`` and ``info[POSES_DIR]`` change how the camera is scored (see above).
+    ``is_ground_truth`` declares the video to be the exact render of the requested path (the
+    oracle): the harness then uses it as the reference instead of rendering the path again."""
 
     video: Video
     stage_seconds: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
     depth: np.ndarray | None = None
     series: dict[str, np.ndarray] = field(default_factory=dict)
+    is_ground_truth: bool = False
 
 
 @dataclass(frozen=True)

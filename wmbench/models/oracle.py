@@ -22,6 +22,9 @@ class OracleModel:
     """Renders the case's world exactly along the requested trajectory."""
 
     CONTROL = "renderer"
+    # It renders the requested path itself, so its video is the ground truth (subclasses that
+    # render another path set this False).
+    RENDERS_REQUESTED_PATH = True
 
     name = "oracle"
 
@@ -56,6 +59,7 @@ class OracleModel:
             stage_seconds={"render": seconds},
             info=info,
             depth=depth,
+            is_ground_truth=self.RENDERS_REQUESTED_PATH,
         )
 
 
@@ -81,6 +85,7 @@ class PerturbedOracleModel(OracleModel):
     frame, "x,y,z"); the drift reaches its full value at the last generated frame."""
 
     name = "perturbed"
+    RENDERS_REQUESTED_PATH = False
 
     def __init__(self, **options: Any) -> None:
         self.options = parse_options(
