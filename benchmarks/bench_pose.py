@@ -168,10 +168,13 @@ def _markdown(report: dict) -> str:
         "bounds; CPU seconds count all threads of this process).", "",
         f"Defaults: `{report['config']}`", "",
         "## Speed and accuracy against stride (961 frames, 1280x720 MP4, smooth path)", "",
-        "| stride | keyframes | wall s | CPU s | features s | matching s | mapping s "
-        "| RotErr deg | TransErr % path | scale | reg. rate |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]  # fmt: skip
+    if not report.get("strides"):
+        lines.append("Not measured in this run (`--skip strides`).")
+    else:
+        lines += ["| stride | keyframes | wall s | CPU s | features s | matching s | mapping s "
+                  "| RotErr deg | TransErr % path | scale | reg. rate |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in report.get("strides", []):
         m, a = row["metrics"], row["annotator"]
         t = a.get("timings_s", {})
