@@ -24,6 +24,7 @@ import yaml
 from torchvision.models.optical_flow import raft_large
 
 from tests.raft_original import original_raft_flow, random_original
+from tests.test_learned_dino_lpips import place
 from tests.test_quality_evaluators import out_and_back
 from tests.test_quality_metrics import panning
 from wmbench.cli import main
@@ -57,13 +58,6 @@ def random_amt(seed: int = 0) -> dict[str, torch.Tensor]:
         torch.manual_seed(seed)
         state = AMTS().state_dict()
         return {k: v + 0.01 * torch.randn_like(v) for k, v in state.items()}
-
-
-def place(store: Path, file: Path, state: object) -> Path:
-    path = store / file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, path)
-    return path
 
 
 @pytest.fixture(scope="module")

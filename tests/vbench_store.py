@@ -13,7 +13,7 @@ import pytest
 import torch
 from pyiqa.archs.musiq_arch import MUSIQ
 
-from tests.test_learned_dino_lpips import TINY_VIT, random_dino
+from tests.test_learned_dino_lpips import TINY_VIT, place, random_dino
 from wmbench.evaluators import background_consistency, clip_features, imaging_quality
 from wmbench.evaluators import subject_consistency as dino
 
@@ -32,13 +32,6 @@ FILES = {
     "dino": Path("dino-vitb16/dino_vitbase16_pretrain.pth"),
     "musiq": Path("musiq-spaq/musiq_spaq_ckpt-358bb6af.pth"),
 }
-
-
-def place(store: Path, file: Path, state: object) -> Path:
-    path = store / file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save(state, path)
-    return path
 
 
 def tiny_clip_state(seed: int) -> dict[str, torch.Tensor]:
