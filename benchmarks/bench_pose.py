@@ -11,10 +11,10 @@ prints beside scores).
    render costs about 30 CPU minutes); the annotator scales frames to 640 px for SIFT either
    way, so it reads, decodes and resizes a real 720p file. Wall and CPU seconds per stage.
 2. The floor at the default settings: oracle renders (exact frames; ``--floor-frames``, at each
-   of ``--floor-sizes``) of the smooth, hard and loop families and of every variant of the
-   ``return`` family (paths that cross or retrace themselves), scored against their own paths,
-   each beside plain pycolmap on the same frames (:mod:`pose_pipeline.plain`), same run.
-3. Injected rotation drift (0, 1, 2, 5, 10 degrees) on 161-frame 320x180 renders of a smooth
+   of ``--floor-sizes``) along every variant of every trajectory family (the ``return`` family's
+   paths cross or retrace themselves), scored against their own paths, each beside plain
+   pycolmap on the same frames (:mod:`pose_pipeline.plain`), same run.
+3. Injected rotation drift (0, 1, 2, 5, 10 degrees) on 161-frame 640x360 renders of a smooth
    and of a returning (``out_and_back``) path: measured against predicted error, slope and R^2
    per protocol.
 4. Repeatability: the default stride annotated twice; the largest pose difference.
@@ -51,10 +51,9 @@ from wmbench.worlds.trajectories import FAMILIES
 KIND, SEED, FRAMES = "room", 0, 961
 RENDER_SIZE, VIDEO_SIZE = (640, 360), (1280, 720)
 DRIFTS_DEG = (0.0, 1.0, 2.0, 5.0, 10.0)
-FLOOR_PATHS = [("smooth", None), ("hard", None), ("loop", None)] + [
-    ("return", variant) for variant in FAMILIES["return"]
-]
+FLOOR_PATHS = [(family, variant) for family, variants in FAMILIES.items() for variant in variants]
 DRIFT_PATHS = [("smooth", None), ("return", "out_and_back")]
+DRIFT_FRAMES, DRIFT_SIZE = 161, RENDER_SIZE
 KEPT = ("strides", "repeatability", "drift")  # parts an earlier command measured
 COLMAP_SCHEDULE = {
     "ba_global_growth": 1.1,
@@ -120,9 +119,9 @@ def floors(
     out = {}
     for width, height in sizes:
         for family, variant in FLOOR_PATHS:
-            if paths and (variant or family) not in paths:
+            if paths and not {family, variant} & paths:
                 continue
-            name = f"{variant or family}@{width}x{height}"
+            name = f"{variant}@{width}x{height}"
             _log(f"== floor {name}")
             clip = oracle_clip(KIND, family, SEED, frames, width, height, variant=variant)
             row = _timed_measure(clip, config)
@@ -204,7 +203,8 @@ def _markdown(report: dict) -> str:
         )
     lines += _speed_lines(report)
     for path, drift in report.get("drift", {}).items():
-        lines += ["", f"## Injected rotation drift ({path}, 161 frames, 320x180)", "",
+        lines += ["", f"## Injected rotation drift ({path}, {DRIFT_FRAMES} frames, "
+                  f"{DRIFT_SIZE[0]}x{DRIFT_SIZE[1]})", "",
                   "| metric | slope | intercept | R^2 |", "|---|---|---|---|"]  # fmt: skip
         for name, fit in drift["fits"].items():
             lines.append(
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--strides", default="1,2,4,8", help="comma-separated keyframe strides")
     parser.add_argument("--skip", default="", help="parts to skip: strides,floor,drift")
     parser.add_argument("--floor-frames", type=int, default=FRAMES)
-    parser.add_argument("--floor-sizes", default="640x360,320x176", help="WxH,WxH")
+    parser.add_argument("--floor-sizes", default="640x360", help="WxH,WxH")
     parser.add_argument("--paths", default="", help="floor paths only (family or variant names)")
     parser.add_argument("--before", default="", help="floor rows (name@WxH) also timed with "
                         "COLMAP's initial-pair angle and bundle-adjustment schedule")  # fmt: skip
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
         for family, variant in DRIFT_PATHS:
             _log(f"== drift {variant or family}")
             report["drift"][variant or family] = drift_recovery(
-                KIND, family, SEED, 161, 320, 180, DRIFTS_DEG, config, variant=variant
+                KIND, family, SEED, DRIFT_FRAMES, *DRIFT_SIZE, DRIFTS_DEG, config, variant=variant
             )
     write_json(REPORTS / "pose_bench.json", report)
     (REPORTS / "pose_bench.md").write_text(_markdown(report))

@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from pose_pipeline.config import AnnotatorConfig
+from pose_pipeline.config import ANNOTATOR_VERSION, AnnotatorConfig
 from pose_pipeline.pipeline import annotate
 from pose_pipeline.result import Annotation, AnnotationFailure
 from pose_pipeline.scale import DepthSource
@@ -159,7 +159,7 @@ class PycolmapEstimator(PoseEstimator):
                              "fields with valid values", str(error)) from error  # fmt: skip
 
     def settings(self) -> dict[str, Any]:
-        return self.config.to_dict()
+        return {"annotator_version": ANNOTATOR_VERSION, **self.config.to_dict()}
 
     def estimate(self, request: PoseRequest) -> EstimatedPoses:
         annotation = annotate(request.frames, request.intrinsics, self.config, request.depth)

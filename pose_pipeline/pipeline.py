@@ -19,11 +19,11 @@ import pycolmap
 
 from pose_pipeline.camera import PinholeCamera
 from pose_pipeline.confidence import LOW_CONFIDENCE, frame_confidence, keyframe_support
-from pose_pipeline.config import AnnotatorConfig
+from pose_pipeline.config import ANNOTATOR_VERSION, AnnotatorConfig
 from pose_pipeline.features import extract, keypoint_counts, write_keyframes
 from pose_pipeline.frames import FrameSource, scan, select_keyframes
 from pose_pipeline.mapping import reconstruct
-from pose_pipeline.matching import match
+from pose_pipeline.matching import PROBE_MIN_VERIFIED, match, probe
 from pose_pipeline.registration import keyframe_poses, register_all_frames
 from pose_pipeline.result import Annotation, AnnotationFailure, FrameStatus
 from pose_pipeline.scale import DepthSource, estimate_scale
@@ -86,7 +86,8 @@ def annotate(
     config = config or AnnotatorConfig()
     stages = _Stages(progress)
     source = FrameSource(video)
-    summary: dict = {"config": config.to_dict(), "pycolmap": pycolmap.__version__}
+    summary: dict = {"config": config.to_dict(), "version": ANNOTATOR_VERSION,
+                     "pycolmap": pycolmap.__version__}  # fmt: skip
     num_frames = 0
     start = time.perf_counter()
     try:
@@ -147,6 +148,14 @@ def _reconstruct(
             raise _Failed("features", f"blank or textureless: {textured} of {len(names)} keyframes "
                           f"have {MIN_KEYPOINTS} or more SIFT keypoints")  # fmt: skip
     with stages.stage("matching") as note:
+        verified, probed = probe(database, work, names, config)
+        summary["probe_pairs"] = {"verified": verified, "probed": probed}
+        if verified < PROBE_MIN_VERIFIED * probed:
+            raise _Failed(
+                "matching",
+                f"no scene geometry: {verified} of {probed} pairs of "
+                "consecutive keyframes verified (noise, or a cut at every keyframe)",
+            )
         summary["matching"] = match(database, work, len(names), config)
         note["text"] = (f"{summary['matching']['verified_pairs']} verified pairs of "
                         f"{summary['matching']['matched_pairs']}")  # fmt: skip

@@ -44,6 +44,8 @@ def test_oracle_clip_is_recovered_in_metres(annotation, clip):
     assert metrics["scale_factor/wmbench"] == pytest.approx(1.0, abs=0.02)
     assert metrics["metric_path_length_ratio"] == pytest.approx(1.0, abs=0.02)
     assert annotation.summary["registration_rate"] == 1.0
+    probe = annotation.summary["probe_pairs"]  # consecutive keyframes of a real video verify
+    assert probe["probed"] > 0 and probe["verified"] == probe["probed"]
     assert annotation.summary["mean_reproj_err_px"] < 1.0
     keyframes = np.zeros(len(clip.truth), dtype=bool)
     keyframes[annotation.keyframes] = True

@@ -78,19 +78,29 @@ def test_frames_between_keyframes_are_slerped_and_marked():
     assert np.isnan(c2w[10]).all() and errors[4] == 0.4 and np.isnan(errors[2])
 
 
+# blobs of random colour a few pixels wide, new in every frame (what an untrained generator gives)
+NOISE = np.stack([
+    cv2.resize(block, (160, 90), interpolation=cv2.INTER_CUBIC)
+    for block in np.random.default_rng(0).integers(0, 256, (40, 30, 53, 3), np.uint8)
+])  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("frames", "stage", "reason"),
     [
         (np.full((24, 90, 160, 3), 128, np.uint8), "features", "blank or textureless"),
         (np.zeros((2, 90, 160, 3), np.uint8), "frames", "too short"),
+        (NOISE, "matching", "no scene geometry: 0 of"),
     ],
-    ids=["blank", "too-short"],
+    ids=["blank", "too-short", "noise"],
 )
 def test_bad_videos_end_as_failures_with_a_reason(frames, stage, reason):
     result = annotate(frames, K / [[2], [2], [1]])
     assert isinstance(result, AnnotationFailure)
     assert result.stage == stage and reason in result.reason
     assert result.valid.shape == (len(frames),) and not result.valid.any()
+    if stage == "matching":  # the probe stopped it: the full matching never ran
+        assert "matching" not in result.summary and result.summary["probe_pairs"]["probed"] > 0
 
 
 def test_cli_rejects_bad_intrinsics_and_writes_failures(tmp_path, capsys):

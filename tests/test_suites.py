@@ -142,7 +142,7 @@ def test_one_minute_falls_back_to_the_labelled_mirror(monkeypatch, capsys):
     suite = load_suite("one_minute")
     assert "SYNTHETIC MIRROR" in suite.data_label
     assert "wmbench data fetch" in capsys.readouterr().err
-    assert (suite.frames, suite.fps, suite.resolution) == (961, 16, (320, 176))  # a real minute
+    assert (suite.frames, suite.fps, suite.resolution) == (961, 16, (640, 360))  # a real minute
     # one case per split, each walking a returning path: revisit pairs for every model
     assert [case.id for case in suite.cases] == ["simple_60s/room_001", "hard_60s/room_001"]
     assert all(case.extras.get("evaluation_pairs") for case in suite.cases)
