@@ -205,14 +205,17 @@ class CameraEvaluator(Evaluator):
         if not FLOOR_REPORT.is_file():
             return f"annotator floor not measured (run benchmarks/bench_pose.py). {oracle}"
         floor = json.loads(FLOOR_REPORT.read_text())
-        families = [
-            f"{family} {row['rot_err_deg/wmbench']:.3f} deg, {row['trans_err_m/wmbench']:.4f} m"
-            for family, row in floor.items()
-            if isinstance(row, dict) and "rot_err_deg/wmbench" in row
-        ]
+        rows = {name: row for name, row in floor.items()
+                if isinstance(row, dict) and "rot_err_deg/wmbench" in row}  # fmt: skip
+        parts = []
+        for metric, unit in (("rot_err_deg/wmbench", "deg"), ("trans_err_m/wmbench", "m")):
+            worst = max(rows, key=lambda name: rows[name][metric])
+            median = float(np.median([row[metric] for row in rows.values()]))
+            parts.append(f"{metric} median {median:.3g} {unit}, worst {rows[worst][metric]:.3g} "
+                         f"{unit} ({worst})")  # fmt: skip
         return (
-            f"annotator floor (rot_err_deg/wmbench, trans_err_m/wmbench on exact renders, "
-            f"{floor.get('clips', '?')}): {'; '.join(families)}. {oracle}"
+            f"annotator floor on exact renders ({floor.get('clips', '?')}; {len(rows)} paths, "
+            f"reports/pose_floor.json): {'; '.join(parts)}. {oracle}"
         )
 
     def _depth_source(self, inputs: EvalInput) -> DepthSource | None:
