@@ -59,7 +59,7 @@ def _morph(clip: Clip, level: float) -> Degraded:
 REVISIT = tuple(
     f"{kind}/{p}"
     for kind in ("revisit_psnr_db", "revisit_ssim", "revisit_lpips")
-    for p in ("depth_warp", "near_identity")
+    for p in ("depth_warp", "near_identity", "sanawm")
 )
 # learned metrics: own defects expected from the definitions (see LEARNED_NOTES)
 LEARNED_IMAGE_QUALITY = (

@@ -46,6 +46,7 @@ from wmbench.studies.quality_defects import (
     LearnedEvaluator,
 )
 from wmbench.studies.quality_report import report
+from wmbench.worlds.revisit_pairs import evaluation_pairs
 
 
 def weight_free_evaluators() -> list[Evaluator]:
@@ -82,9 +83,13 @@ def eval_input(
     case_id: str = "synthetic",
     prompt: str = "",
 ) -> EvalInput:
-    """An :class:`EvalInput` for ``frames`` generated along ``trajectory`` from ``prompt``."""
+    """An :class:`EvalInput` for ``frames`` generated along ``trajectory`` from ``prompt``, with
+    the path's revisit pairs as the dataset would list them."""
     video = Video(frames, trajectory.fps)
-    case = Case(case_id, Path("<synthetic>"), prompt, trajectory, "synthetic")
+    pairs = {
+        "evaluation_pairs": evaluation_pairs(trajectory)
+    }  # for the ``sanawm`` revisit protocol
+    case = Case(case_id, Path("<synthetic>"), prompt, trajectory, "synthetic", extras=pairs)
     return EvalInput(
         case=case,
         trajectory=trajectory,
