@@ -15,8 +15,9 @@ from wmbench.evaluators.flicker import Flicker
 FLOOR = {
     "settings": {},
     "clips": "room seed 0, 961 frames, 640x360 oracle renders",
-    "smooth": {"rot_err_deg/wmbench": 0.1234, "trans_err_m/wmbench": 0.00456},
-    "hard": {"rot_err_deg/wmbench": 0.25, "trans_err_m/wmbench": 0.0123},
+    "stadium@640x360": {"rot_err_deg/wmbench": 0.05, "trans_err_m/wmbench": 0.004},
+    "vertical@640x360": {"rot_err_deg/wmbench": 0.13, "trans_err_m/wmbench": 0.001},
+    "pendulum@640x360": {"rot_err_deg/wmbench": 0.07, "trans_err_m/wmbench": 0.002},
 }
 
 
@@ -28,10 +29,11 @@ def floor_file(tmp_path, monkeypatch):
     return path
 
 
-def test_camera_notes_quote_the_measured_floor(floor_file):
+def test_camera_notes_give_the_median_and_the_worst_floor_path(floor_file):
     text = CameraEvaluator().notes()
-    assert "smooth 0.123 deg, 0.0046 m" in text and "hard 0.250 deg, 0.0123 m" in text
-    assert FLOOR["clips"] in text
+    assert "3 paths" in text and FLOOR["clips"] in text
+    assert "rot_err_deg/wmbench median 0.07 deg, worst 0.13 deg (vertical@640x360)" in text
+    assert "trans_err_m/wmbench median 0.002 m, worst 0.004 m (stadium@640x360)" in text
 
 
 def test_camera_notes_say_when_the_floor_was_not_measured(floor_file):
@@ -53,4 +55,5 @@ def test_a_run_prints_and_records_the_floor_beside_its_scores(floor_file, tmp_pa
     assert notes == {"camera": CameraEvaluator().notes()}
     assert f"camera: {notes['camera']}" in capsys.readouterr().out
     assert main(["report", str(out), "--out", str(tmp_path / "board")]) == 0
-    assert "smooth 0.123 deg" in (tmp_path / "board" / "leaderboard.md").read_text()
+    board = (tmp_path / "board" / "leaderboard.md").read_text()
+    assert "worst 0.13 deg (vertical@640x360)" in board

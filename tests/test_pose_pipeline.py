@@ -1,7 +1,6 @@
 """The annotator and the ``camera`` evaluator end to end on one short oracle clip (40 frames,
 320x180) of a synthetic room with exact depth: accuracy, metric scale, statuses, reruns."""
 
-import json
 from pathlib import Path
 
 import cv2
@@ -102,17 +101,3 @@ def test_cli_annotates_a_frame_folder_in_metres(annotation, clip, tmp_path):
     assert isinstance(written, Annotation) and written.metric
     assert rerun_gap(written, annotation) <= REPEAT_ATOL
 
-
-def test_camera_notes_give_the_median_and_the_worst_floor_path(tmp_path, monkeypatch):
-    from wmbench.evaluators import camera
-
-    floor = {"clips": "room seed 0", "a@640x360": {"rot_err_deg/wmbench": 0.05,
-             "trans_err_m/wmbench": 0.004}, "b@640x360": {"rot_err_deg/wmbench": 0.13,
-             "trans_err_m/wmbench": 0.001}, "c@640x360": {"rot_err_deg/wmbench": 0.07,
-             "trans_err_m/wmbench": 0.002}}  # fmt: skip
-    (tmp_path / "floor.json").write_text(json.dumps(floor))
-    monkeypatch.setattr(camera, "FLOOR_REPORT", tmp_path / "floor.json")
-    notes = CameraEvaluator(CONFIG).notes()
-    assert "3 paths" in notes
-    assert "rot_err_deg/wmbench median 0.07 deg, worst 0.13 deg (b@640x360)" in notes
-    assert "trans_err_m/wmbench median 0.002 m, worst 0.004 m (a@640x360)" in notes
