@@ -100,4 +100,3 @@ def test_cli_annotates_a_frame_folder_in_metres(annotation, clip, tmp_path):
     written = load(out)
     assert isinstance(written, Annotation) and written.metric
     assert rerun_gap(written, annotation) <= REPEAT_ATOL
-
