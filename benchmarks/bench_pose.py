@@ -188,10 +188,15 @@ def _markdown(report: dict) -> str:
               f"## Floor ({report['floor_frames']}-frame oracle renders, default settings; "
               "plain pycolmap on the same frames, same run)", "",
               "| path @ size | path | RotErr deg | plain RotErr deg | TransErr % path "
-              "| plain TransErr % path | scale | metric path ratio | low-confidence frames |",
-              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+              "| plain TransErr % path | scale | metric path ratio | low-confidence frames "
+              "| keyframes | CPU s | features / matching / mapping s |",
+              "|---" * 12 + "|"]  # fmt: skip
     for name, row in report["floor"].items():
         m, plain, a = row["metrics"], row["plain"], row["annotator"]
+        t = a.get("timings_s", {})
+        stages = " / ".join(
+            f"{t.get(stage, 0):.0f}" for stage in ("features", "matching", "mapping")
+        )
         lines.append(
             f"| {name} | {row['variant']} ({row['path_length_m']:.1f} m) "
             f"| {m['rot_err_deg/wmbench']:.3f} | {plain['rot_err_deg/wmbench']:.3f} "
@@ -199,7 +204,8 @@ def _markdown(report: dict) -> str:
             f"| {plain['trans_err_pct_of_path/wmbench']:.3f} "
             f"| {m.get('scale_factor/wmbench', 0):.4f} "
             f"| {m.get('metric_path_length_ratio', float('nan')):.4f} "
-            f"| {a.get('low_confidence_frames', '-')} |"
+            f"| {a.get('low_confidence_frames', '-')} | {a.get('num_keyframes', '-')} "
+            f"| {row.get('cpu_s', 0):.0f} | {stages} |"
         )
     lines += _speed_lines(report)
     for path, drift in report.get("drift", {}).items():
@@ -240,7 +246,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", default="", help="floor rows (name@WxH) also timed with "
                         "COLMAP's initial-pair angle and bundle-adjustment schedule")  # fmt: skip
     parser.add_argument("--fresh", action="store_true", help="drop rows of earlier commands")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite pose_bench.md from pose_bench.json")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.render:
+        (REPORTS / "pose_bench.md").write_text(_markdown(json.loads(
+            (REPORTS / "pose_bench.json").read_text())))  # fmt: skip
+        return 0
     config = AnnotatorConfig()
     skip = set(filter(None, args.skip.split(",")))
     command = " ".join(["python benchmarks/bench_pose.py", *(argv or sys.argv[1:])])
