@@ -14,6 +14,7 @@ be downloaded. Geometric verification drops retrieved pairs that do not actually
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pycolmap
@@ -37,6 +38,15 @@ def _verification(config: AnnotatorConfig) -> pycolmap.TwoViewGeometryOptions:
     options.ransac.max_error = config.ransac_max_error_px
     options.min_num_inliers = config.min_inliers
     return options
+
+
+def _matching(config: AnnotatorConfig) -> dict[str, Any]:
+    """The matcher's options shared by the probe and the sequential matching: CPU, one thread,
+    the annotator's verification."""
+    matching = pycolmap.FeatureMatchingOptions()
+    matching.num_threads = MATCHING_THREADS
+    return {"matching_options": matching, "verification_options": _verification(config),
+            "device": pycolmap.Device.cpu}  # fmt: skip
 
 
 def build_vocabulary(database: Path, path: Path, config: AnnotatorConfig) -> bool:
@@ -74,15 +84,7 @@ def probe(database: Path, work: Path, names: list[str], config: AnnotatorConfig)
     listing.write_text("".join(f"{a} {b}\n" for a, b in pairs))
     pairing = pycolmap.ImportedPairingOptions()
     pairing.match_list_path = listing
-    matching = pycolmap.FeatureMatchingOptions()
-    matching.num_threads = MATCHING_THREADS
-    pycolmap.match_image_pairs(
-        database,
-        matching_options=matching,
-        pairing_options=pairing,
-        verification_options=_verification(config),
-        device=pycolmap.Device.cpu,
-    )
+    pycolmap.match_image_pairs(database, pairing_options=pairing, **_matching(config))
     with pycolmap.Database.open(database) as db:
         ids = {image.name: image.image_id for image in db.read_all_images()}
         pair_ids, inliers = db.read_two_view_geometry_num_inliers()
@@ -108,15 +110,7 @@ def match(database: Path, work: Path, num_images: int, config: AnnotatorConfig) 
         pairing.loop_detection_period = 1
         pairing.loop_detection_num_images = LOOP_CANDIDATES
         pairing.loop_detection_min_index_distance = config.overlap + 1
-    matching = pycolmap.FeatureMatchingOptions()
-    matching.num_threads = MATCHING_THREADS
-    pycolmap.match_sequential(
-        database,
-        matching_options=matching,
-        pairing_options=pairing,
-        verification_options=_verification(config),
-        device=pycolmap.Device.cpu,
-    )
+    pycolmap.match_sequential(database, pairing_options=pairing, **_matching(config))
     with pycolmap.Database.open(database) as db:
         pair_ids, inliers = db.read_two_view_geometry_num_inliers()
         verified = [pair for pair, count in zip(pair_ids, inliers, strict=True) if count > 0]
