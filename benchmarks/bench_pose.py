@@ -134,6 +134,12 @@ def floors(
     return out
 
 
+def _stage_seconds(annotator: dict) -> list[str]:
+    """Seconds of the features, matching and mapping stages of one annotation, formatted."""
+    timings = annotator.get("timings_s", {})
+    return [f"{timings.get(stage, 0):.0f}" for stage in ("features", "matching", "mapping")]
+
+
 def _speed_lines(report: dict) -> list[str]:
     rows = {name: row for name, row in report["floor"].items() if "before" in row}
     if not rows:
@@ -145,11 +151,9 @@ def _speed_lines(report: dict) -> list[str]:
     for name, row in rows.items():
         for label, run in (("before", row["before"]), ("after", row)):
             m, a = run["metrics"], run["annotator"]
-            t = a.get("timings_s", {})
             lines.append(
                 f"| {name} | {label} | {run['wall_s']:.0f} | {run['cpu_s']:.0f} "
-                f"| {t.get('features', 0):.0f} | {t.get('matching', 0):.0f} "
-                f"| {t.get('mapping', 0):.0f} | {m['rot_err_deg/wmbench']:.4f} "
+                f"| {' | '.join(_stage_seconds(a))} | {m['rot_err_deg/wmbench']:.4f} "
                 f"| {m['trans_err_pct_of_path/wmbench']:.4f} "
                 f"| {m.get('scale_factor/wmbench', 0):.4f} | {a.get('registration_rate', 0):.2f} |"
             )
@@ -176,11 +180,10 @@ def _markdown(report: dict) -> str:
                   "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in report.get("strides", []):
         m, a = row["metrics"], row["annotator"]
-        t = a.get("timings_s", {})
         lines.append(
             f"| {row['stride']} | {a.get('num_keyframes', '-')} | {row['wall_s']:.0f} "
-            f"| {row['cpu_s']:.0f} | {t.get('features', 0):.0f} | {t.get('matching', 0):.0f} "
-            f"| {t.get('mapping', 0):.0f} | {m['rot_err_deg/wmbench']:.3f} "
+            f"| {row['cpu_s']:.0f} | {' | '.join(_stage_seconds(a))} "
+            f"| {m['rot_err_deg/wmbench']:.3f} "
             f"| {m['trans_err_pct_of_path/wmbench']:.3f} | {m.get('scale_factor/wmbench', 0):.4f} "
             f"| {a.get('registration_rate', 0):.2f} |"
         )
@@ -193,10 +196,6 @@ def _markdown(report: dict) -> str:
               "|---" * 12 + "|"]  # fmt: skip
     for name, row in report["floor"].items():
         m, plain, a = row["metrics"], row["plain"], row["annotator"]
-        t = a.get("timings_s", {})
-        stages = " / ".join(
-            f"{t.get(stage, 0):.0f}" for stage in ("features", "matching", "mapping")
-        )
         lines.append(
             f"| {name} | {row['variant']} ({row['path_length_m']:.1f} m) "
             f"| {m['rot_err_deg/wmbench']:.3f} | {plain['rot_err_deg/wmbench']:.3f} "
@@ -205,7 +204,7 @@ def _markdown(report: dict) -> str:
             f"| {m.get('scale_factor/wmbench', 0):.4f} "
             f"| {m.get('metric_path_length_ratio', float('nan')):.4f} "
             f"| {a.get('low_confidence_frames', '-')} | {a.get('num_keyframes', '-')} "
-            f"| {row.get('cpu_s', 0):.0f} | {stages} |"
+            f"| {row.get('cpu_s', 0):.0f} | {' / '.join(_stage_seconds(a))} |"
         )
     lines += _speed_lines(report)
     for path, drift in report.get("drift", {}).items():
