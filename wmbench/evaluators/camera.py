@@ -48,6 +48,7 @@ from pose_pipeline.scale import DepthSource
 from wmbench.core import weights
 from wmbench.core.errors import InputError
 from wmbench.core.paths import REPO_ROOT
+from wmbench.core.types import Video
 from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
 from wmbench.models.base import POSES_DIR, REFINED
@@ -240,7 +241,9 @@ class CameraEvaluator(Evaluator):
         def compute() -> EstimatedPoses:
             estimator = self.estimator_for(inputs)
             trajectory = inputs.trajectory
-            frames = inputs.video.frames[: len(trajectory)]
+            frames = inputs.video  # read lazily by the estimator
+            if len(frames) > len(trajectory):  # a model that gave more frames than asked for
+                frames = Video(frames.take(np.arange(len(trajectory))), frames.fps)
             if trajectory.image_size != inputs.video.size:
                 trajectory = trajectory.resized(*inputs.video.size)
             depth = self._depth_source(inputs) if estimator.uses_depth else None

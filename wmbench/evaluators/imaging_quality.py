@@ -34,6 +34,7 @@ from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.drift import window_frames
 from wmbench.evaluators.learned_weights import device, load_state, read_state
 from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.vbench_dimensions import IMAGING_QUALITY
 
 WEIGHTS = "musiq-spaq"
@@ -137,7 +138,7 @@ class ImagingQuality(Evaluator):
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         video = inputs.video
-        scores = musiq_scores(self.network("musiq", musiq_model), video.frames)
+        scores = musiq_scores(self.network("musiq", musiq_model), all_frames(video))
         window = window_frames(len(scores), video.fps)
         first, last = float(scores[:window].mean()), float(scores[-window:].mean())
         return EvalResult(

@@ -21,6 +21,7 @@ from torchmetrics.functional.image import (
 )
 
 from wmbench.core.errors import InputError
+from wmbench.core.types import FrameSequence
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.sampling import sample_indices
 
@@ -72,21 +73,20 @@ def ssim(image: np.ndarray, target: np.ndarray, mask: np.ndarray | None = None) 
         return float(full[0].mean(dim=0)[torch.from_numpy(mask)].mean())
 
 
-def reference_frames(inputs: EvalInput) -> np.ndarray:
-    """The frames (T, H, W, 3) uint8 of the case's ground-truth video; an InputError when the
-    case has none or its frames are not of the video's size."""
+def reference_frames(inputs: EvalInput) -> FrameSequence:
+    """The case's ground-truth video (frames read lazily); an InputError when the case has none
+    or its frames are not of the video's size."""
     reference = inputs.reference
     if reference is None:
         raise InputError(inputs.case.id, "reference", "a ground-truth video (synthetic cases)")
-    video = inputs.video.frames
-    if reference.frames.shape[1:] != video.shape[1:]:
+    if reference.size != inputs.video.size:
         raise InputError(
             inputs.case.id,
             "reference",
-            f"frames of the video's size {video.shape[1:3]}",
-            str(reference.frames.shape[1:3]),
+            f"frames of the video's size {inputs.video.size[::-1]}",
+            str(reference.size[::-1]),
         )
-    return reference.frames
+    return reference
 
 
 class Reference(Evaluator):
@@ -106,10 +106,11 @@ class Reference(Evaluator):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         if inputs.reference is None:  # real cases: PSNR/SSIM do not apply
             return EvalResult(metrics={"psnr_db": float("nan"), "ssim": float("nan")})
-        video, reference = inputs.video.frames, reference_frames(inputs)
-        index = sample_indices(min(len(video), len(reference)), MAX_FRAMES)
-        psnr = np.array([psnr_db(video[i], reference[i]) for i in index])
-        similarity = np.array([ssim(video[i], reference[i]) for i in index])
+        reference = reference_frames(inputs)
+        index = sample_indices(min(len(inputs.video), len(reference)), MAX_FRAMES)
+        pairs = list(zip(inputs.video.take(index), reference.take(index), strict=True))
+        psnr = np.array([psnr_db(frame, truth) for frame, truth in pairs])
+        similarity = np.array([ssim(frame, truth) for frame, truth in pairs])
         return EvalResult(
             metrics={"psnr_db": float(psnr.mean()), "ssim": float(similarity.mean())},
             series={"frame_index": index, "psnr_db": psnr, "ssim": similarity},
