@@ -18,11 +18,10 @@ from typing import Any
 
 from wmbench import __version__
 from wmbench.core.errors import InputError
-from wmbench.core.types import Video
-from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
+from wmbench.data.spool import spool_frames
+from wmbench.data.video_io import VIDEO_SUFFIXES, FrameFolder, VideoFile, open_video
 from wmbench.models.base import POSES_DIR, REFINED, Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options, to_bool
-from wmbench.models.resample import fit_frames
 
 
 class VideosModel:
@@ -75,14 +74,22 @@ class VideosModel:
 
     def generate(self, request: GenerationRequest) -> Generation:
         path = self.find(request.case.id)
-        video = read_video(path, fps=request.fps if path.is_dir() else None)
+        video = open_video(path, rate=request.fps)  # another rate is resampled in time
         if len(video) < request.num_frames:
             raise InputError(
-                path, "frames", f"at least {request.num_frames} frames", f"{len(video)} frames"
-            )
-        frames, resized = fit_frames(video.frames[: request.num_frames], *request.resolution)
-        info = {"source": str(path), "source_fps": video.fps, "resized": resized,
-                REFINED: self.refined}  # fmt: skip
+                path, "frames", f"at least {request.num_frames} frames at {request.fps:g} fps",
+                f"{len(video)} frames" + _rate_note(video),
+            )  # fmt: skip
+        frames, resized = spool_frames(video, request.num_frames, request.resolution)
+        info = {"source": str(path), "source_fps": video.native_fps, "resized": resized,
+                "resampled": video.resampled, REFINED: self.refined}  # fmt: skip
         if self.poses is not None:
             info[POSES_DIR] = str(self.poses.resolve())
-        return Generation(video=Video(frames, request.fps), info=info)
+        return Generation(video=frames, info=info)
+
+
+def _rate_note(video: VideoFile | FrameFolder) -> str:
+    """How a file of another rate was read, for messages."""
+    if video.resampled:
+        return f" (resampled from the file's {video.native_fps:g} fps)"
+    return ""
