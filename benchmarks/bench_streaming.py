@@ -113,7 +113,6 @@ def _row(label: str, result: dict, evaluators: tuple[str, ...]) -> str:
             f"{weight_free:.1f} | {seconds.get('decode', 0):.1f} | {stages} |")  # fmt: skip
 
 
-@pytest.mark.slow
 def test_streaming_memory_and_time(benchmark):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from streaming_clips import looped_clip, upscaled_clip
