@@ -12,6 +12,7 @@ from tests.benchdata import write_bench
 from wmbench.cli import main
 from wmbench.core.types import Video
 from wmbench.evaluators import EVALUATORS, EvalResult, Evaluator, MetricSpec
+from wmbench.evaluators.sampling import all_frames
 from wmbench.harness.store import model_key
 from wmbench.models import MODELS
 from wmbench.models.base import Generation, ModelInfo
@@ -63,7 +64,7 @@ class WindowDrift(Evaluator):
         return [MetricSpec("rot_err_deg/sanawm", False, "deg", "stand-in rotation error")]
 
     def evaluate(self, inputs) -> EvalResult:
-        frames = inputs.video.frames.astype(float)
+        frames = all_frames(inputs.video).astype(float)
         error = np.abs(frames - frames[:1]).mean(axis=(1, 2, 3)) / 10
         windows = np.array([part.mean() for part in np.array_split(error, WINDOWS)])
         return EvalResult(
