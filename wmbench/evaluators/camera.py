@@ -58,6 +58,20 @@ POSES = SharedKey[EstimatedPoses]("poses")
 ARTEFACT = "poses"
 
 
+def frame_poses(poses: EstimatedPoses, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The estimate at every one of ``count`` video frames: poses (count, 4, 4) (identity where
+    none), ``valid`` (count,) where a pose was placed and ``covered`` (count,) where the
+    estimator looked (``pi3`` looks at every 4th frame)."""
+    est = np.repeat(np.eye(4)[None], count, axis=0)
+    valid, covered = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
+    inside = poses.frame_index < count
+    index, placed = poses.frame_index[inside], poses.valid[inside]
+    covered[index] = True
+    est[index[placed]] = poses.c2w[inside][placed]
+    valid[index[placed]] = True
+    return est, valid, covered
+
+
 def score_poses(
     poses: EstimatedPoses,
     requested: np.ndarray,
@@ -67,14 +81,7 @@ def score_poses(
 ) -> tuple[dict[str, float], dict[str, np.ndarray]]:
     """Every protocol's pose-error metrics and series of ``poses`` against the requested
     camera-to-world path (N, 4, 4): what :meth:`CameraEvaluator.evaluate` and rescoring share."""
-    count = len(requested)
-    est = np.repeat(np.eye(4)[None], count, axis=0)
-    valid, covered = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
-    inside = poses.frame_index < count
-    index, placed = poses.frame_index[inside], poses.valid[inside]
-    covered[index] = True
-    est[index[placed]] = poses.c2w[inside][placed]
-    valid[index[placed]] = True
+    est, valid, covered = frame_poses(poses, len(requested))
     if covered.all():
         metrics, series = camera_metrics.score(est, requested, valid, fps, window_s)
     else:

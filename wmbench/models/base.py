@@ -30,6 +30,8 @@ REFINED = "refined"  # True: frame 0 is the input image copied (a refiner's outp
 # scripts then drop it from camera scores, as ``sanawm`` does)
 POSES_DIR = "poses_dir"  # a folder of poses estimated elsewhere (``<dir>/<case_id>.npz``, see
 # pose_pipeline.estimators): the camera evaluator scores them with the ``file`` estimator
+CONTROL_STEP = "control_step_frames"  # frames per control input the model conditions on (e.g. 4
+# for one pose per latent frame): the ``local_control`` evaluator's second RPE step
 
 
 @dataclass
