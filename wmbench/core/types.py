@@ -107,6 +107,12 @@ class Trajectory:
             )
         return replace(self, c2w=self.c2w[:num_frames], intrinsics=self.intrinsics[:num_frames])
 
+    def tail(self, first: int) -> Trajectory:
+        """The poses from frame ``first`` on."""
+        if not 0 <= first < len(self):
+            raise InputError(self.source, "first", f"a frame in 0..{len(self) - 1}", str(first))
+        return replace(self, c2w=self.c2w[first:], intrinsics=self.intrinsics[first:])
+
     def resized(self, width: int, height: int) -> Trajectory:
         """The same cameras for frames resized (stretched) to ``width`` x ``height``.
 
