@@ -199,7 +199,6 @@ def _run(args: argparse.Namespace) -> int:
     )
     (run,) = load_runs([result.out])
     print(render(run))
-    print(f"\nresults: {result.out / 'results.csv'}\nsummary: {result.out / 'summary.json'}")
     print(f"wall time: {time.perf_counter() - started:.1f} s")
     if result.failed_cases or result.partial_cases:
         print(
