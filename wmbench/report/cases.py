@@ -112,11 +112,10 @@ def _case_page(
     paths = case_plots.load_paths(case_dir, series)
     if paths is not None:
         figure = case_plots.paths_figure(paths, folder / "paths.png", title)
-        note = "Black: requested; blue: estimated from the video (wmbench alignment); orange "
-        note += (
-            "dashed: what the model's control can express."
+        note = "Black: requested; blue: estimated from the video (wmbench alignment); " + (
+            "orange dashed: what the model's control can express."
             if paths.expressed is not None
-            else "(the model recorded no expressible path)."
+            else "no expressible path (the model compiles no native control)."
         )
         figures.append(Plot("Camera paths and errors", figure, note))
     pairs = case_plots.revisit_pairs(series)

@@ -164,6 +164,10 @@ function measure() {
     img.dataset.loaded = String(img.complete && img.naturalWidth > 0);
   });
   const videos = Array.from(document.querySelectorAll("video"));
+  videos.forEach(video => {
+    if (video.error) video.dataset.loaded = "false";
+    else if (video.readyState >= 1) video.dataset.loaded = String(video.videoWidth > 0);
+  });
   document.body.dataset.measured = String(videos.every(v => v.dataset.loaded));
 }
 document.addEventListener("DOMContentLoaded", () => {
@@ -176,8 +180,8 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
   document.querySelectorAll("video").forEach(video => {
-    video.addEventListener("loadeddata", () => { video.dataset.loaded = "true"; measure(); });
-    video.addEventListener("error", () => { video.dataset.loaded = "false"; measure(); });
+    video.addEventListener("loadedmetadata", measure);
+    video.addEventListener("error", measure);
   });
 });
 window.addEventListener("load", measure);
