@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from wmbench.core.files import load_npz
+from wmbench.core.files import atomic_write_text, load_npz
 from wmbench.harness.records import CaseRecord, DeclaredMetric, read_record
 from wmbench.harness.store import SERIES_FILE
 from wmbench.report import case_plots
@@ -62,7 +62,7 @@ def write_case_pages(
                 Text(f"{len(case_pages)} cases; failed cases first, then {how}."),
                 Links(_case_links(ranked, metric, case_pages, folder)),
             )
-            page.write_text(html_page(document))
+            atomic_write_text(page, html_page(document))
             pages.append(ModelPage(run.label, str(key), page, tuple(case_pages)))
     return pages
 
@@ -151,7 +151,7 @@ def _case_page(
         Table(_metrics(record, specs)),
     )
     page = folder / PAGE
-    page.write_text(html_page(document))
+    atomic_write_text(page, html_page(document))
     return page
 
 

@@ -15,7 +15,8 @@ Only comparable cells sit side by side (the metric-name contract with the fideli
   ``rot_err_deg/sanawm@pycolmap``) fills a row of its own, ``<model> [<instrument>]``;
 * a measured metric in another unit than the publication's (GiB against GB) gets a column of
   its own beside the publication's;
-* ``failed_cases/<protocol>`` (cases a protocol could not score) is a count column at the end.
+* ``failed_cases/<protocol>[@<instrument>]`` (the set-level count of scenes a protocol left
+  out) is a count column at the end, in the row of its instrument.
 
 Measured cells carry the bootstrap interval over cases (:mod:`wmbench.report.uncertainty`);
 :func:`differences` gives the paired difference of every two measured rows on their shared
@@ -162,8 +163,8 @@ def _columns(
         if not comparable:
             columns.append(Column(entry.beside, entry.beside, spec.unit, spec.higher_is_better,
                                   measured_only=True))  # fmt: skip
-    for name in sorted(m for m in measured if m.startswith(FAILED_PREFIX)):
-        columns.append(Column(name, name, "cases", False, measured_only=True))
+    failed = {name.partition(INSTRUMENT)[0] for name in measured if name.startswith(FAILED_PREFIX)}
+    columns += [Column(name, name, "cases", False, measured_only=True) for name in sorted(failed)]
     return columns
 
 
@@ -215,8 +216,8 @@ def _measured_rows(
                     _device(run), run=item.run, model_key=str(item.model),
                     instrument=instrument,
                 )  # fmt: skip
-            if column.metric.startswith(FAILED_PREFIX):
-                cell = Cell(float(item.mean) * int(item.count), count=int(item.count))
+            if column.metric.startswith(FAILED_PREFIX):  # set level: the count, of N scenes
+                cell = Cell(float(item.mean), count=int(item.count))
             else:
                 cell = Cell(float(item.mean), float(item.ci_low), float(item.ci_high),
                             int(item.count))  # fmt: skip

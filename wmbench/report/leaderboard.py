@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from wmbench.core.files import atomic_write_text
 from wmbench.report import figures as figures_
 from wmbench.report import headline, plots
 from wmbench.report.cases import write_case_pages
@@ -155,12 +156,12 @@ def write_leaderboard(
             )
         ),
     )
-    paths[0].write_text(markdown(document, out))
-    paths[1].write_text(html_page(document))
-    long.to_csv(paths[2], index=False)
+    atomic_write_text(paths[0], markdown(document, out))
+    atomic_write_text(paths[1], html_page(document))
+    atomic_write_text(paths[2], long.to_csv(index=False))
     headline_csv = out / "headline.csv" if board else None
     if board and headline_csv:
-        headline.csv_frame(board).to_csv(headline_csv, index=False)
+        atomic_write_text(headline_csv, headline.csv_frame(board).to_csv(index=False))
     return Written(
         *paths,
         headline_csv=headline_csv,
