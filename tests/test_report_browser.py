@@ -15,12 +15,10 @@ import numpy as np
 import pytest
 
 from wmbench.cli import main
-from wmbench.data.video_io import read_video
 from wmbench.report import headline, reported
 from wmbench.report.measured import load_runs, merged_specs
 from wmbench.report.tables import long_table
 
-av = pytest.importorskip("av", reason="PyAV writes the browser-playable (H.264) test videos")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,
@@ -78,22 +76,6 @@ def rendered(page: Path) -> _Dom:
     return dom
 
 
-def _h264(path: Path) -> None:
-    """Re-encode ``path`` as H.264 unless it is already (the run wrote MPEG-4 part 2, which
-    browsers do not play, before the H.264 writer)."""
-    with av.open(str(path)) as container:
-        if container.streams.video[0].codec_context.name == "h264":
-            return
-    video = read_video(path)
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=round(video.fps))
-        stream.height, stream.width = video.frames.shape[1:3]
-        stream.pix_fmt = "yuv420p"
-        for frame in video.frames:
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        container.mux(stream.encode())
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser")
@@ -101,8 +83,6 @@ def report(tmp_path_factory):
     command = ["run", "--suite", "smoke", "--out", str(run),
                "--evaluators", "throughput,camera,revisit"]  # fmt: skip
     assert main(command) == 0
-    for video in run.glob("cases/*/*/*/video.mp4"):
-        _h264(video)
     case = run / "cases" / "oracle" / "hard_60s" / "room_001"
     with np.load(case / "series.npz") as stored:
         series = dict(stored)

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from wmbench.core.files import load_npz
-from wmbench.data.video_io import read_video
+from wmbench.data.video_io import open_video
 from wmbench.evaluators.camera_metrics import relative_to, window_means, wmbench_errors
 from wmbench.report.plots import DPI, _save
 
@@ -161,16 +161,17 @@ def pairs_figure(video_path: Path, pairs: list[Pair], out: Path, title: str) -> 
     pairs = pairs[:MAX_PAIRS]
     if not pairs or not video_path.is_file():
         return None
-    video = read_video(video_path)
-    frames = video.frames
-    height, width = frames.shape[1:3]
+    video = open_video(video_path)
+    wanted = sorted({min(i, len(video) - 1) for pair in pairs for i in (pair.earlier, pair.later)})
+    frames = dict(zip(wanted, video.take(wanted), strict=True))  # only the pairs' frames
+    height, width = frames[wanted[0]].shape[:2]
     panel = min(6.0, 1400 / DPI / 2)
     figure = Figure(figsize=(2 * panel, len(pairs) * panel * height / width + 0.6 * len(pairs)),
                     layout="constrained")  # fmt: skip
     axes = figure.subplots(len(pairs), 2, squeeze=False)
     for (left, right), pair in zip(axes, pairs, strict=True):
         for axis, frame, side in ((left, pair.earlier, "earlier"), (right, pair.later, "later")):
-            axis.imshow(frames[min(frame, len(frames) - 1)])
+            axis.imshow(frames[min(frame, len(video) - 1)])
             axis.set_xticks([])
             axis.set_yticks([])
             axis.set_title(f"{side}: frame {frame} ({frame / video.fps:.1f} s)",
