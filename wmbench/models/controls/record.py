@@ -118,8 +118,10 @@ class CompiledControl:
         return {"control": self.convention, **summary, **details}
 
     def series(self) -> dict[str, np.ndarray]:
-        """Per-frame error arrays for Generation.series."""
+        """Per-frame error arrays for Generation.series, and the expressed path itself
+        (camera-to-world (N,4,4): the case pages draw it beside the requested one)."""
         return {
             "control_error/rotation_deg": self.error.rotation_deg.astype(np.float32),
             "control_error/translation_m": self.error.translation_m.astype(np.float32),
+            "control_expressed/c2w": self.expressed.astype(np.float32),
         }
