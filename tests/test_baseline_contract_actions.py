@@ -143,7 +143,7 @@ def test_matrix_game_3_contract(tmp_path, record):
     compiled = actions.matrix_game_3(_padded(request, 97))  # 61 frames -> 57 + 40
     lines = compiled.stdin.split()
     assert got["answers"] == [list(pair) for pair in zip(lines[::2], lines[1::2], strict=True)]
-    assert generation.video.frames.shape == (61, 36, 64, 3)
+    assert generation.video.frames.shape == (61, 88, 160, 3)  # the model's own size
     # the clean returned frames are scored, never the overlaid case.mp4 (all 255)
     levels = generation.video.frames.reshape(61, -1).mean(axis=1)
     np.testing.assert_allclose(levels, 50 + np.arange(61) % 60 * 2, atol=6)
@@ -183,7 +183,7 @@ def test_infinite_world_contract(tmp_path, record):
     assert len(got["actions"]) == 81
     moves = [entry["move"] for entry in got["actions"][:-1]]
     assert all(len(set(moves[i : i + 8])) == 1 for i in range(0, 80, 8))  # held for 8 frames
-    assert generation.video.frames.shape == (17, 36, 64, 3)
+    assert generation.video.frames.shape == (17, 56, 112, 3)  # the model's own size
     assert generation.info["ignored"][0] == {
         "input": "seed", "requested": "7", "used": "42 (GLOBAL_SEED + rank 0)",
         "source": "MeiGen-AI/Infinite-World@272478e scripts/infworld_inference.py",
@@ -210,10 +210,10 @@ def test_yume_contract(tmp_path, record):
     assert "Camera turns right (→).Actual distance moved:" in first
     distance = float(first.split("Actual distance moved:")[1].split(" at")[0])
     assert 0.1 <= distance <= 10  # the README's range, in caption.txt's units
-    assert generation.video.frames.shape == (40, 36, 64, 3)
+    assert generation.video.frames.shape == (40, 68, 120, 3)  # the model's own size
     # frame 0 is the input image; frame 1 is the first frame of the model's video (level 101)
     image = fit_image(fit_image(request.image, 960, 544), 120, 68)
-    np.testing.assert_array_equal(generation.video.frames[0], fit_image(image, 64, 36))
+    np.testing.assert_array_equal(generation.video.frames[0], image)
     assert abs(generation.video.frames[1].mean() - 101) < 3
     seed = generation.info["ignored"][0]
     assert seed["input"] == "seed" and seed["requested"] == "7" and "seed=None" in seed["used"]

@@ -88,8 +88,8 @@ def test_lingbot_world_contract(tmp_path, record):
     np.testing.assert_array_equal(
         got["intrinsics"], np.stack([k[:, 0, 0], k[:, 1, 1], k[:, 0, 2], k[:, 1, 2]], axis=1)
     )
-    assert generation.video.frames.shape == (17, 36, 64, 3)
-    assert generation.info["control"] == "camera-poses" and generation.info["resized"]
+    assert generation.video.frames.shape == (17, 60, 104, 3)  # the model's own size
+    assert generation.info["control"] == "camera-poses"
     assert generation.info["native_size"] == [104, 60]
     assert generation.series["control_error/rotation_deg"].shape == (17,)
     assert generation.info["ignored"][0]["input"] == "scale"
@@ -124,5 +124,5 @@ def test_hy_worldplay_contract(tmp_path, record):
     assert got["args"]["transformer_resident_ar_rollout"] == "true"
     assert generation.info["speed_settings"] == "--transformer_resident_ar_rollout true"
     assert generation.info["control/scale"]["units_per_metre"] == pytest.approx(0.48)
-    assert generation.video.frames.shape == (20, 36, 64, 3)
+    assert generation.video.frames.shape == (20, 60, 104, 3)  # the model's own size
     assert generation.info["timing"] == "seconds" and generation.info["native_frames"] == 45

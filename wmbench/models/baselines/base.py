@@ -6,8 +6,9 @@ interpreter (``-o python=/env/bin/python``) or launcher (``-o "launcher=/env/bin
 adapter compiles the case's path into the model's native control, writes the input files the
 entry point reads, runs the script through ``driver.py`` (which times loading apart from
 generation) in its own process group, reads the model's own video back, picks the frames
-standing for the case's (``-o timing=frames|seconds``) and fits them to the suite's size,
-recording all of it, the error of the path the control can express and what the model ignores.
+standing for the case's (``-o timing=frames|seconds``) and keeps them at the model's own size
+(evaluators score what the model wrote, as SANA-WM-Bench's scripts do), recording all of it,
+the error of the path the control can express and what the model ignores.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from wmbench.models.controls import CompiledControl, Ignored, NativeControl
 from wmbench.models.controls.timeline import Timeline, case_frames_of, finish, native_path, plan
 from wmbench.models.options import parse_options
 from wmbench.models.process import DEFAULT_TIMEOUT_S, positive_seconds, run_program
-from wmbench.models.resample import fit_frames
 
 DRIVER = Path(__file__).with_name("driver.py")
 
@@ -159,8 +159,7 @@ class BaselineModel(ABC):
             )  # fmt: skip
             driver = _read_timings(timings)
             video = self.native_video(read_video(launch.output), fitted)
-        frames, resized = fit_frames(case_frames_of(video, timeline, str(launch.output)),
-                                     *request.resolution)  # fmt: skip
+        frames = case_frames_of(video, timeline, str(launch.output))  # at the model's own size
         ignored = [*self.ignored_inputs(request, timeline), *compiled.native.ignored]
         info = {
             **compiled.info(),
@@ -169,7 +168,6 @@ class BaselineModel(ABC):
             "native_frames": timeline.native_frames,
             "native_fps": video.fps,
             "native_size": list(video.size),
-            "resized": resized,
             "ignored": [asdict(item) for item in ignored],
             "driver_skipped_calls": driver["skipped"],
             **self.settings(),
