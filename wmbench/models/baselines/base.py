@@ -7,8 +7,8 @@ adapter compiles the case's path into the model's native control, writes the inp
 entry point reads, runs the script through ``driver.py`` (which times loading apart from
 generation) in its own process group, reads the model's own video back, picks the frames
 standing for the case's (``-o timing=frames|seconds``) and keeps them at the model's own size
-(evaluators score what the model wrote, as SANA-WM-Bench's scripts do), recording all of it, the
-error of the path the control can express and what the model ignores.
+(evaluators score what the model wrote, as SANA-WM-Bench's scripts do), recording all of it,
+the error of the path the control can express and what the model ignores.
 """
 
 from __future__ import annotations
