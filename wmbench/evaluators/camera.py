@@ -47,12 +47,12 @@ from pose_pipeline.estimators import (
 from pose_pipeline.scale import DepthSource
 from wmbench.core import weights
 from wmbench.core.errors import InputError
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.paths import shipped
 from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
 from wmbench.models.base import POSES_DIR, REFINED
 
-FLOOR_REPORT = REPO_ROOT / "reports" / "pose_floor.json"
+FLOOR_REPORT = shipped("pose_floor.json")
 MONOCULAR_SCENE = "indoor"
 POSES = SharedKey[EstimatedPoses]("poses")
 ARTEFACT = "poses"
