@@ -97,7 +97,7 @@ def test_matrix_game_3_contract(tmp_path, record):
     compiled = actions.matrix_game_3(_padded(request, 97))  # 61 frames -> 57 + 40
     lines = compiled.stdin.split()
     assert got["answers"] == [list(pair) for pair in zip(lines[::2], lines[1::2], strict=True)]
-    assert generation.video.frames.shape == (61, 36, 64, 3)
+    assert generation.video.frames.shape == (61, 88, 160, 3)  # the model's own size
     assert generation.info["control"] == "actions"
     assert generation.info["control_error/rotation_deg_max"] > 0  # a circle, at a fixed turn rate
 
@@ -128,7 +128,7 @@ def test_infinite_world_contract(tmp_path, record):
     assert len(got["actions"]) == 1041
     assert got["actions"][:16] == [{"move": "go forward", "view": "turn right"}] * 16
     assert all(e == {"move": "no-op", "view": "no-op"} for e in got["actions"][16:])
-    assert generation.video.frames.shape == (17, 36, 64, 3)
+    assert generation.video.frames.shape == (17, 56, 112, 3)  # the model's own size
     assert (
         generation.info["control_bound/rotation_deg"]
         >= generation.info["control_error/rotation_deg_max"]
@@ -149,4 +149,4 @@ def test_yume_contract(tmp_path, record):
     first = got["caption"][0]
     assert first.startswith("A very long scene") and "Person moves forward (W)." in first
     assert "Camera turns right (→).Actual distance moved:" in first
-    assert generation.video.frames.shape == (40, 36, 64, 3)
+    assert generation.video.frames.shape == (40, 68, 120, 3)  # the model's own size

@@ -42,5 +42,5 @@ def test_gen3c_contract(tmp_path, monkeypatch):
     assert args["num_video_frames"] == 121 and args["prompt"] == "A quiet hallway."
     assert args["trajectory"] == generation.info["control/trajectory"]
     assert args["movement_distance"] == pytest.approx(generation.info["control/movement_distance"])
-    assert generation.video.frames.shape == (17, 36, 64, 3)
+    assert generation.video.frames.shape == (17, 88, 160, 3)  # the model's own size
     assert generation.info["control"] == "camera-presets"

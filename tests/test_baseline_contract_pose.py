@@ -77,8 +77,8 @@ def test_lingbot_world_contract(tmp_path, record):
     np.testing.assert_array_equal(
         got["intrinsics"], np.stack([k[:, 0, 0], k[:, 1, 1], k[:, 0, 2], k[:, 1, 2]], axis=1)
     )
-    assert generation.video.frames.shape == (17, 36, 64, 3)
-    assert generation.info["control"] == "camera-poses" and generation.info["resized"]
+    assert generation.video.frames.shape == (17, 60, 104, 3)  # the model's own size
+    assert generation.info["control"] == "camera-poses"
     assert generation.info["native_size"] == [104, 60]
     assert generation.series["control_error/rotation_deg"].shape == (17,)
 
@@ -107,5 +107,5 @@ def test_hy_worldplay_contract(tmp_path, record):
                                atol=1e-12)  # fmt: skip
     assert got["pose"]["0"]["K"][0][2] == 416.0 and got["pose"]["0"]["K"][1][2] == 240.0
     assert got["args"]["few_step"] == "true" and got["args"]["num_inference_steps"] == 4
-    assert generation.video.frames.shape == (20, 36, 64, 3)
+    assert generation.video.frames.shape == (20, 60, 104, 3)  # the model's own size
     assert generation.info["timing"] == "seconds" and generation.info["native_frames"] == 45

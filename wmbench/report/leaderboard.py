@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from wmbench.core.files import atomic_write_text
 from wmbench.report import plots
 from wmbench.report.document import Bullets, Document, Heading, Table, Text, html_page, markdown
 from wmbench.report.measured import Run, merged_specs
@@ -97,9 +98,9 @@ def write_leaderboard(
     )
     out.mkdir(parents=True, exist_ok=True)
     paths = (out / f"{NAME}.md", out / f"{NAME}.html", out / f"{NAME}.csv")
-    paths[0].write_text(markdown(document, out))
-    paths[1].write_text(html_page(document))
-    long.to_csv(paths[2], index=False)
+    atomic_write_text(paths[0], markdown(document, out))
+    atomic_write_text(paths[1], html_page(document))
+    atomic_write_text(paths[2], long.to_csv(index=False))
     return Written(
         *paths,
         figures=tuple(f.path for f in figures if f.path is not None),

@@ -5,8 +5,9 @@ interpreter (``-o python=/env/bin/python``) or launcher (``-o "launcher=/env/bin
 --nproc_per_node=8"``) on the script in a checkout (``-o repo=DIR``), never wmbench's venv. The
 adapter compiles the case's path into the model's native control, writes the input files the
 entry point reads, runs it in its own process group, reads the model's own video back, picks
-the frames standing for the case's (``-o timing=frames|seconds``) and fits them to the suite's
-size, recording all of it and the error of the path the control can express.
+the frames standing for the case's (``-o timing=frames|seconds``) and keeps them at the model's
+own size (evaluators score what the model wrote, as SANA-WM-Bench's scripts do), recording all
+of it and the error of the path the control can express.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from wmbench.models.controls import CompiledControl, NativeControl
 from wmbench.models.controls.timeline import Timeline, case_frames_of, finish, native_path, plan
 from wmbench.models.options import parse_options
 from wmbench.models.process import DEFAULT_TIMEOUT_S, positive_seconds, run_program
-from wmbench.models.resample import fit_frames
 
 
 @dataclass(frozen=True)
@@ -148,8 +148,7 @@ class BaselineModel(ABC):
                 stdin=compiled.native.stdin,
             )  # fmt: skip
             video = read_video(launch.output)
-        frames, resized = fit_frames(case_frames_of(video, timeline, str(launch.output)),
-                                     *request.resolution)  # fmt: skip
+        frames = case_frames_of(video, timeline, str(launch.output))  # at the model's own size
         info = {
             **compiled.info(),
             "source": self.ENTRY.source,
@@ -157,7 +156,6 @@ class BaselineModel(ABC):
             "native_frames": timeline.native_frames,
             "native_fps": video.fps,
             "native_size": list(video.size),
-            "resized": resized,
         }
         return Generation(
             video=Video(frames, request.fps),
