@@ -3,14 +3,13 @@ case's inputs, so a changed image, path or prompt invalidates the stored result.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import numpy as np
 
+from wmbench.core.digest import digest
 from wmbench.core.errors import InputError
 from wmbench.core.types import Case
 
@@ -68,14 +67,10 @@ def case_inputs(case: Case) -> dict[str, str]:
     path = case.trajectory
     camera = np.concatenate([path.c2w.ravel(), path.intrinsics.ravel(), [path.fps]])
     digests = {
-        "image": _digest(image),
-        "trajectory": _digest(np.ascontiguousarray(camera, dtype=np.float64).tobytes()),
-        "prompt": _digest(case.prompt.encode()),
+        "image": digest(image),
+        "trajectory": digest(np.ascontiguousarray(camera, dtype=np.float64).tobytes()),
+        "prompt": digest(case.prompt.encode()),
     }
     if "world" in case.extras:
-        digests["world"] = _digest(json.dumps(case.extras["world"], sort_keys=True).encode())
+        digests["world"] = digest(case.extras["world"])
     return digests
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:12]
