@@ -224,7 +224,8 @@ def _list(args: argparse.Namespace) -> int:
         if args.what in (None, what):
             print(f"{what}:")
             for name in names:
-                control = _control(name) if what == "models" else ""
+                # the control type needs the adapter imported: only when models are asked for
+                control = _control(name) if args.what == "models" else ""
                 print(f"  {name:<16} {control}".rstrip())
     if args.what in (None, "metrics"):
         _list_metrics()

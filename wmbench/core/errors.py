@@ -55,3 +55,13 @@ class MissingWeightsError(WmbenchError, FileNotFoundError):
 
 class ModelUnavailable(WmbenchError, RuntimeError):
     """A model cannot run on this machine (no weights, no GPU, ...); the reason is the message."""
+
+
+class MissingPackage(WmbenchError, ImportError):
+    """An optional package a command needs is not installed: names it and the extra that
+    installs it (``pip install 'wmbench[EXTRA]'``)."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        super().__init__(f"{purpose} needs the package {package}: pip install 'wmbench[{extra}]'")
+        self.package = package
+        self.extra = extra

@@ -33,7 +33,6 @@ worlds) is measured by ``benchmarks/bench_pose.py`` and read back by
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -51,8 +50,9 @@ from pose_pipeline.estimators import (
 )
 from pose_pipeline.scale import DepthSource
 from wmbench.core import weights
+from wmbench.core.digest import digest
 from wmbench.core.errors import MissingWeightsError
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.paths import shipped
 from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import (
     EvalInput,
@@ -71,16 +71,11 @@ from wmbench.evaluators.camera_scoring import (
     score_poses,
 )
 
-FLOOR_REPORT = REPO_ROOT / "reports" / "pose_floor.json"
+FLOOR_REPORT = shipped("pose_floor.json")
 MONOCULAR_SCENE = "indoor"
 POSES = SharedKey[EstimatedPoses]("poses")
 SANAWM_POSES = SharedKey[EstimatedPoses]("poses/sanawm")
 ARTEFACT = "poses"
-
-
-def _digest(settings: dict[str, Any]) -> str:
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 class CameraEvaluator(Evaluator):
@@ -126,10 +121,10 @@ class CameraEvaluator(Evaluator):
 
     def identity(self) -> str:
         settings = self.estimator.settings()
-        text = f"{self.version}; poses {self.estimator.name} {_digest(settings)}"
+        text = f"{self.version}; poses {self.estimator.name} {digest(settings, 8)}"
         if self.sanawm_estimator is not None:
             sanawm = self.sanawm_estimator
-            text += f"; sanawm poses {sanawm.name} {_digest(sanawm.settings())}"
+            text += f"; sanawm poses {sanawm.name} {digest(sanawm.settings(), 8)}"
         return text
 
     def limitations(self) -> list[str]:

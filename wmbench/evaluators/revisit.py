@@ -39,6 +39,7 @@ from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.reference import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size
 from wmbench.evaluators.sanawm_pairs import evaluation_pairs, psnr_uint8, ssim_uniform
+from wmbench.worlds.revisit_pairs import find_revisits
 
 MAX_ANGLE_DEG = 20.0
 DEPTH_DISTANCE_M = 0.3
@@ -62,31 +63,6 @@ class RevisitViews:
     later: list[np.ndarray]
     warped: list[np.ndarray]
     mask: list[np.ndarray]
-
-
-def pose_distances(c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise camera-centre distances (N, N) and relative rotation angles (N, N) in degrees."""
-    centres = c2w[:, :3, 3]
-    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-    rotations = c2w[:, :3, :3].reshape(len(c2w), 9)
-    cosine = np.clip((rotations @ rotations.T - 1.0) / 2.0, -1.0, 1.0)  # (tr(Ri^T Rj) - 1) / 2
-    return distance, np.degrees(np.arccos(cosine))
-
-
-def find_revisits(c2w: np.ndarray, max_distance_m: float, max_angle_deg: float) -> np.ndarray:
-    """(earlier, later) frame pairs (K, 2): for each later frame j, the earlier frame i closest
-    to it (distance / max_distance_m + angle / max_angle_deg) among those within both limits
-    of j and left by the camera (a frame between them lies outside the limits of i)."""
-    distance, angle = pose_distances(c2w)
-    close = (distance <= max_distance_m) & (angle <= max_angle_deg)
-    count = len(c2w)
-    later = np.arange(count)[None, :] > np.arange(count)[:, None]
-    departed = ~close & later
-    left_at = np.where(departed.any(axis=1), departed.argmax(axis=1), count)
-    valid = close & (np.arange(count)[None, :] > left_at[:, None])
-    score = np.where(valid, distance / max_distance_m + angle / max_angle_deg, np.inf)
-    targets = np.flatnonzero(valid.any(axis=0))
-    return np.stack([score[:, targets].argmin(axis=0), targets], axis=1).reshape(-1, 2)
 
 
 def source_coordinates(

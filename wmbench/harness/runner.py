@@ -14,6 +14,7 @@ from typing import Any
 from wmbench.core import weights
 from wmbench.core.errors import (
     InputError,
+    MissingPackage,
     MissingWeightsError,
     ModelUnavailable,
     OutputError,
@@ -237,22 +238,25 @@ def _record_failure(
 
 def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
     """The suite's evaluators that can run here, and the skipped ones with the reason (the
-    weight files to place), logged once per run."""
-    evaluators, skipped = [], {}
+    weight files to place, the extra to install), logged once per run."""
+    evaluators, skipped, weights_missing = [], {}, False
     for name in config.suite.evaluators:
-        evaluator = build_evaluator(name, config.suite.evaluator_options.get(name, {}))
         try:
+            evaluator = build_evaluator(name, config.suite.evaluator_options.get(name, {}))
             evaluator.check_available()
-        except MissingWeightsError as error:
+        except (MissingWeightsError, MissingPackage) as error:
             if config.strict_evaluators:
                 raise
-            skipped[name] = _missing_weights(error)
+            weights_missing |= isinstance(error, MissingWeightsError)
+            skipped[name] = (
+                _missing_weights(error) if isinstance(error, MissingWeightsError) else str(error)
+            )
             log(f"evaluator {name}: SKIPPED, {skipped[name]}")
             continue
         evaluators.append(evaluator)
         for line in evaluator.limitations():
             log(f"evaluator {name}: {line}")
-    if skipped:
+    if weights_missing:
         log(
             f"  place those files in the weight store ({weights.store_root()}, set by "
             "$WMBENCH_WEIGHTS), or run `python -m wmbench weights fetch ENTRY` (the file's "
@@ -265,6 +269,10 @@ def build_evaluator(name: str, options: dict[str, Any]) -> Evaluator:
     """The evaluator ``name`` with the suite's ``evaluator_options`` for it."""
     try:
         return EVALUATORS.get(name)(**options)
+    except ModuleNotFoundError as error:  # an optional package (never one of ours: a bug)
+        if (error.name or "").partition(".")[0] in ("wmbench", "pose_pipeline", "reference_model"):
+            raise
+        raise MissingPackage(error.name or "?", "evaluators", f"evaluator '{name}'") from error
     except TypeError as error:
         raise InputError(
             f"evaluator '{name}'", "evaluator_options", "the options it takes", str(error)

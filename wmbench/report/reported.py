@@ -38,10 +38,10 @@ from typing import Any
 import yaml
 
 from wmbench.core.errors import InputError
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.paths import shipped
 from wmbench.harness.records import ModelRecord
 
-REPORTED_DIR = REPO_ROOT / "reports" / "reported"
+REPORTED_DIR = shipped("reported")
 ALL = "reported"
 SCHEMA = 1
 

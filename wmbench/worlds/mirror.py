@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
+import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from wmbench.core.paths import data_dir
+from wmbench.data import sanawm_bench
 from wmbench.data.sanawm_bench import EXPORT_DIR, MANIFEST, MIRROR_MARKER, SPLIT_DIRS, WORLD_SPECS
 from wmbench.worlds.layout import KINDS, world_spec
 from wmbench.worlds.revisit_pairs import evaluation_pairs
@@ -133,3 +138,22 @@ def _save_npz(path: Path, **arrays: np.ndarray) -> None:
             archive.writestr(
                 zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue()
             )
+
+
+def ensure_mirror(scenes_per_category: int = 2, seed: int = 0) -> Path:
+    """The synthetic mirror for these settings, written once into the cache and reused."""
+    root = data_dir() / f"synthetic-mirror-s{scenes_per_category}-seed{seed}"
+    if sanawm_bench.is_synthetic_mirror(root):
+        return root
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
+    try:
+        write_mirror(staging, scenes_per_category=scenes_per_category, seed=seed)
+        try:
+            os.replace(staging, root)
+        except OSError:  # another process (a torchrun rank) finished first
+            if not sanawm_bench.is_synthetic_mirror(root):
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return root

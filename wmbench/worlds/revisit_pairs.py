@@ -15,12 +15,36 @@ from __future__ import annotations
 import numpy as np
 
 from wmbench.core.types import Trajectory
-from wmbench.evaluators.revisit import find_revisits, pose_distances
 
 MAX_PAIRS = 5  # per scene, as eval_unified.py's max_pairs_per_scene
 PAIR_DISTANCE_M = 0.3
 PAIR_ANGLE_DEG = 20.0
 MIN_SEPARATION_S = 4.0  # the camera must have been away this long
+
+
+def pose_distances(c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise camera-centre distances (N, N) and relative rotation angles (N, N) in degrees."""
+    centres = c2w[:, :3, 3]
+    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    rotations = c2w[:, :3, :3].reshape(len(c2w), 9)
+    cosine = np.clip((rotations @ rotations.T - 1.0) / 2.0, -1.0, 1.0)  # (tr(Ri^T Rj) - 1) / 2
+    return distance, np.degrees(np.arccos(cosine))
+
+
+def find_revisits(c2w: np.ndarray, max_distance_m: float, max_angle_deg: float) -> np.ndarray:
+    """(earlier, later) frame pairs (K, 2): for each later frame j, the earlier frame i closest
+    to it (distance / max_distance_m + angle / max_angle_deg) among those within both limits
+    of j and left by the camera (a frame between them lies outside the limits of i)."""
+    distance, angle = pose_distances(c2w)
+    close = (distance <= max_distance_m) & (angle <= max_angle_deg)
+    count = len(c2w)
+    later = np.arange(count)[None, :] > np.arange(count)[:, None]
+    departed = ~close & later
+    left_at = np.where(departed.any(axis=1), departed.argmax(axis=1), count)
+    valid = close & (np.arange(count)[None, :] > left_at[:, None])
+    score = np.where(valid, distance / max_distance_m + angle / max_angle_deg, np.inf)
+    targets = np.flatnonzero(valid.any(axis=0))
+    return np.stack([score[:, targets].argmin(axis=0), targets], axis=1).reshape(-1, 2)
 
 
 def evaluation_pairs(trajectory: Trajectory, max_pairs: int = MAX_PAIRS) -> list[dict]:
