@@ -29,7 +29,7 @@ from wmbench.models.baselines.checks import static_checks
 from wmbench.models.controls import CompiledControl, NativeControl
 from wmbench.models.controls.timeline import Timeline, case_frames_of, finish, native_path, plan
 from wmbench.models.options import parse_options
-from wmbench.models.process import DEFAULT_TIMEOUT_S, positive_seconds, run_program
+from wmbench.models.process import default_timeout, positive_seconds, run_program
 from wmbench.models.resample import fit_frames
 
 
@@ -73,7 +73,7 @@ class BaselineModel(ABC):
             "launcher": (str, ""),
             "repo": (Path, Path()),
             "weights": (Path, Path()),
-            "timeout": (positive_seconds, DEFAULT_TIMEOUT_S),
+            "timeout": (positive_seconds, None),  # None: process.default_timeout
             "timing": (str, "frames"),
             **self.OPTIONS,
         }
@@ -141,7 +141,7 @@ class BaselineModel(ABC):
             run = run_program(
                 [*self.interpreter(), str(script), *launch.args],
                 self.NAME,
-                self.options["timeout"],
+                self.options["timeout"] or default_timeout(request.num_frames, request.fps),
                 cwd=launch.cwd,
                 env={**os.environ, "PYTHONPATH": os.pathsep.join([str(self.repo.resolve()),
                                                                 os.environ.get("PYTHONPATH", "")])},
