@@ -24,7 +24,7 @@ from wmbench.core.resources import hardware, measure
 from wmbench.core.types import Case, Suite, Video, fit_image
 from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
 from wmbench.evaluators.base import evaluator_notes
-from wmbench.harness import provenance
+from wmbench.harness import identity, provenance
 from wmbench.harness.distributed import barrier, rank_and_world_size
 from wmbench.harness.records import (
     FAILED,
@@ -38,6 +38,7 @@ from wmbench.harness.records import (
     RunRecord,
     Summary,
 )
+from wmbench.harness.signals import stop_on_signals
 from wmbench.harness.store import RunStore, fingerprint, model_key
 from wmbench.harness.summary import summarise
 from wmbench.models import MODELS, Generation, GenerationRequest, ModelAdapter
@@ -62,6 +63,7 @@ class RunConfig:
     retry_failed: bool = False
     strict_models: bool = False  # models named by the user: unavailable is an error
     strict_evaluators: bool = False  # evaluators named by the user: missing weights are an error
+    new_spec: bool = False  # replace the specification of the run already in ``out``
 
 
 def log(message: str) -> None:
@@ -70,7 +72,13 @@ def log(message: str) -> None:
 
 def run(config: RunConfig) -> Summary:
     """Run every model on every case of the suite, resuming finished cases; returns the
-    summary (rank 0 writes the tables; other ranks read them)."""
+    summary (rank 0 writes the tables; other ranks read them). SIGTERM or SIGINT stops it
+    cleanly (see :mod:`wmbench.harness.signals`)."""
+    with stop_on_signals():
+        return _run(config)
+
+
+def _run(config: RunConfig) -> Summary:
     rank, world_size = rank_and_world_size()
     store = RunStore(config.out)
     suite = config.suite
@@ -79,11 +87,15 @@ def run(config: RunConfig) -> Summary:
         log(f"rank {rank} of {world_size}")
     for choice in config.models:  # an unknown name fails before any model runs
         MODELS.get(choice.name)
-    evaluators, skipped = _evaluators(config)
+    evaluators, skipped, identities = _evaluators(config)
     try:  # every model is built and checked before the first one runs
         prepared = [_prepare(config, choice) for choice in config.models]
-        if rank == 0:
-            store.write_run(_run_record(config, world_size, evaluators))
+        if rank == 0:  # the folder is this run's (or refused) before any rank writes a case
+            identity.check_folder(config.out)
+            models = [(p.choice.name, p.key, p.options) for p in prepared]
+            spec = identity.run_spec(suite, config.seed, models, identities)
+            store.claim(_run_record(config, world_size, evaluators, spec), config.new_spec)
+        barrier()
         for model in prepared:
             _run_model(config, store, model, evaluators, skipped, rank, world_size)
     finally:
@@ -96,9 +108,11 @@ def run(config: RunConfig) -> Summary:
     return summary if rank == 0 else store.summary()
 
 
-def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator]) -> RunRecord:
-    """What the run is: suite, data, models, evaluators (their notes, and the sha256 of the
-    weight files of the learned ones), seed, code, packages and hardware."""
+def _run_record(
+    config: RunConfig, world_size: int, evaluators: list[Evaluator], spec: dict[str, Any]
+) -> RunRecord:
+    """What the run is: its specification, suite, data, models, evaluators (their notes, and
+    the sha256 of the weight files of the learned ones), seed, code, packages and hardware."""
     suite = config.suite
     return RunRecord(
         suite=suite.name,
@@ -125,6 +139,7 @@ def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator])
         packages=provenance.package_versions(),
         hardware=hardware(),
         command=list(sys.argv),
+        spec=spec,
     )
 
 
@@ -144,6 +159,13 @@ class _Prepared:
     options: dict[str, Any]
     adapter: ModelAdapter | None = None
     reason: str = ""
+
+    @property
+    def key(self) -> str:
+        """The model's folder key: its name and configuration (its options when skipped)."""
+        if self.adapter is None:
+            return model_key(self.choice.name, self.options)
+        return model_key(self.adapter.info().name, self.adapter.config())
 
 
 def _prepare(config: RunConfig, choice: ModelChoice) -> _Prepared:
@@ -174,10 +196,10 @@ def _run_model(
     if adapter is None:
         if rank == 0:
             record = ModelRecord(name, SKIPPED, options, reason=model.reason)
-            store.write_model(model_key(name, options), record)
+            store.write_model(model.key, record)
         return
     info = adapter.info()
-    key = model_key(info.name, adapter.config())
+    key = model.key
     record = ModelRecord(
         name=info.name,
         status=OK,
@@ -236,13 +258,16 @@ def _record_failure(
     store.write_case(replace(base, fingerprint=stamp, stage=stage, error=error))
 
 
-def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
-    """The suite's evaluators that can run here, and the skipped ones with the reason (the
-    weight files to place, the extra to install), logged once per run."""
-    evaluators, skipped, weights_missing = [], {}, False
+def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str], dict[str, str]]:
+    """The suite's evaluators that can run here, the skipped ones with the reason (the weight
+    files to place, the extra to install), logged once per run, and the identity of each (run
+    or skipped)."""
+    evaluators, skipped, identities, weights_missing = [], {}, {}, False
     for name in config.suite.evaluators:
+        identities[name] = f"{name} (package missing)"
         try:
             evaluator = build_evaluator(name, config.suite.evaluator_options.get(name, {}))
+            identities[name] = evaluator.identity()
             evaluator.check_available()
         except (MissingWeightsError, MissingPackage) as error:
             if config.strict_evaluators:
@@ -262,7 +287,7 @@ def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
             "$WMBENCH_WEIGHTS), or run `python -m wmbench weights fetch ENTRY` (the file's "
             "folder) on a machine with internet; `python -m wmbench weights list` shows the store"
         )
-    return evaluators, skipped
+    return evaluators, skipped, identities
 
 
 def build_evaluator(name: str, options: dict[str, Any]) -> Evaluator:
@@ -350,6 +375,8 @@ def _run_case(
     log(f"{prefix}: {status} ({stages})")
     record = replace(
         base, status=status, errors=errors, metrics=metrics, timings=timings,
+        stage="evaluate" if errors else "",
+        error="; ".join(f"{name}: {reason}" for name, reason in errors.items()),
         stage_seconds=generation.stage_seconds, generation_info=generation.info,
     )  # fmt: skip
     video = generation.video if config.save_videos else None
