@@ -307,3 +307,48 @@ class FrameSequence(Protocol):
     def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
         """The frames at ``indices`` (K, H, W, 3), in the order given."""
         ...
+
+
+@dataclass(frozen=True)
+class FramesFrom:
+    """The frames of ``source`` from index ``first`` on, read lazily through ``source`` (a
+    refined generation's scored frames: frame 0, the input image, left out)."""
+
+    source: FrameSequence
+    first: int
+
+    @property
+    def fps(self) -> float:
+        return self.source.fps
+
+    def __len__(self) -> int:
+        return max(0, len(self.source) - self.first)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        return self.source.size
+
+    def chunks(self, size: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+        """The frames in order, as arrays (n, H, W, 3) of at most ``size`` frames."""
+        skip = self.first
+        for chunk in self.source.chunks(size):
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            yield chunk[skip:]
+            skip = 0
+
+    def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
+        """The frames at ``indices`` (K, H, W, 3), in the order given."""
+        return self.source.take(np.asarray(indices, dtype=int) + self.first)
+
+
+def frames_from(video: FrameSequence, first: int) -> FrameSequence:
+    """``video`` without its first ``first`` frames: a :class:`Video` view in memory, else a
+    lazy :class:`FramesFrom`."""
+    if not first:
+        return video
+    if isinstance(video, Video):
+        return Video(video.frames[first:], video.fps)
+    return FramesFrom(video, first)

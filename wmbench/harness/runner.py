@@ -21,7 +21,7 @@ from wmbench.core.errors import (
     WmbenchError,
 )
 from wmbench.core.resources import hardware, measure
-from wmbench.core.types import Case, Suite, Video, fit_image
+from wmbench.core.types import Case, FrameSequence, Suite, fit_image
 from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
 from wmbench.evaluators.base import evaluator_notes
 from wmbench.harness import identity, provenance
@@ -353,6 +353,12 @@ def _run_case(
         log(f"{prefix}: FAILED at {stage}: {error}")
         store.write_case(replace(base, stage=stage, error=_describe(error), timings=timings))
         return
+    try:
+        timings["stream"] = _stream(inputs, evaluators)
+    except InputError as error:  # the video cannot be read: the case fails, naming the frame
+        log(f"{prefix}: FAILED at decode: {error}")
+        store.write_case(replace(base, stage="decode", error=str(error), timings=timings))
+        return
     metrics: dict[str, float] = {}
     series: dict[str, Any] = {f"model/{k}": v for k, v in generation.series.items()}
     artefacts: dict[str, dict[str, Any]] = {}
@@ -387,7 +393,22 @@ def _run_case(
         store.write_case(replace(base, stage="store", error=str(error), timings=timings))
 
 
-def _reference(case: Case, request: GenerationRequest, generation: Generation) -> Video:
+def _stream(inputs: EvalInput, evaluators: list[Evaluator]) -> float:
+    """One pass over the video feeding every evaluator's accumulators; its seconds. An
+    accumulator that fails leaves its artefact to be recomputed (and its failure recorded) by
+    the evaluator that reads it; a video that cannot be decoded is an InputError."""
+    start = time.perf_counter()
+    accumulators = {key: make for e in evaluators for key, make in e.accumulators(inputs).items()}
+    try:
+        inputs.prefetch(accumulators)
+    except InputError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the evaluators recompute and record it
+        log(f"streamed pass failed ({_describe(error)}); evaluators compute their own")
+    return time.perf_counter() - start
+
+
+def _reference(case: Case, request: GenerationRequest, generation: Generation) -> FrameSequence:
     """The ground-truth video: the generation itself when the model declares it exact (the
     oracle; a second render would cost as much as the first), else a render of the path."""
     if generation.is_ground_truth:

@@ -33,7 +33,7 @@ import pandas as pd
 from wmbench.core.digest import digest
 from wmbench.core.errors import InputError
 from wmbench.core.files import atomic_write_arrays, atomic_write_text, load_npz
-from wmbench.core.types import Video
+from wmbench.core.types import FrameSequence
 from wmbench.data.video_io import write_video
 from wmbench.harness.identity import RUN_FILE, check_spec, spec_members
 from wmbench.harness.records import (
@@ -133,7 +133,7 @@ class RunStore:
         record: CaseRecord,
         series: dict[str, np.ndarray] | None = None,
         artefacts: dict[str, dict[str, np.ndarray]] | None = None,
-        video: Video | None = None,
+        video: FrameSequence | None = None,
     ) -> None:
         """Write a case's artefacts, then its ``result.json`` last: that file marks it done."""
         folder = self.case_dir(record.model_key, record.case_id)
