@@ -29,7 +29,7 @@ from pose_pipeline.result import Annotation, AnnotationFailure, FrameStatus
 from pose_pipeline.scale import DepthSource, estimate_scale
 from pose_pipeline.sparse import sparse_model
 from wmbench.core.errors import InputError
-from wmbench.core.types import Video
+from wmbench.core.types import FrameSequence
 
 MIN_KEYPOINTS = 64
 Progress = Callable[[str], None]
@@ -76,13 +76,13 @@ def quiet_colmap() -> Iterator[None]:
 
 
 def annotate(
-    video: np.ndarray | Video | str | Path,
+    video: np.ndarray | FrameSequence | str | Path,
     intrinsics: PinholeCamera | np.ndarray,
     config: AnnotatorConfig | None = None,
     depth: DepthSource | None = None,
     progress: Progress | None = None,
 ) -> Annotation | AnnotationFailure:
-    """Annotate ``video`` (frames (T,H,W,3) uint8, a :class:`Video`, a video file or a frame
+    """Annotate ``video`` (frames (T,H,W,3) uint8, a :class:`FrameSequence`, a video file or a frame
     folder) whose camera has pinhole ``intrinsics`` (3,3) in pixels of the frames."""
     config = config or AnnotatorConfig()
     stages = _Stages(progress)

@@ -19,7 +19,7 @@ from wmbench.evaluators.local_control import (
     score_rpe,
     window_means,
 )
-from wmbench.models.base import CONTROL_STEP, Generation
+from wmbench.models.base import Generation
 
 FPS = 16.0
 
@@ -116,11 +116,11 @@ def test_matches_evo_rpe_on_the_same_poses():
             )
 
 
-def _inputs(est: np.ndarray, ref: np.ndarray, info: dict) -> EvalInput:
+def _inputs(est: np.ndarray, ref: np.ndarray, control_step: int | None) -> EvalInput:
     trajectory = Trajectory(ref, np.diag([100.0, 100.0, 1.0]), (64, 36), FPS)
     video = Video(np.zeros((len(ref), 36, 64, 3), np.uint8), FPS)
     case = Case("synthetic", Path("<synthetic>"), "", trajectory, "synthetic")
-    inputs = EvalInput(case, trajectory, video, Generation(video, info=info))
+    inputs = EvalInput(case, trajectory, video, Generation(video, control_step_frames=control_step))
     count = len(ref)
     inputs.shared(POSES, lambda: EstimatedPoses(
         est, np.arange(count), np.ones(count, dtype=bool), np.ones(count), "file", {}))  # fmt: skip
@@ -130,10 +130,10 @@ def _inputs(est: np.ndarray, ref: np.ndarray, info: dict) -> EvalInput:
 def test_evaluator_uses_the_generation_control_step_and_declares_every_metric():
     ref, est = yaw_path(12.0, 161), yaw_path(10.0, 161)
     evaluator = LocalControl(estimator="file", poses="/nonexistent")
-    result = evaluator.evaluate(_inputs(est, ref, {CONTROL_STEP: 8}))
+    result = evaluator.evaluate(_inputs(est, ref, 8))
     assert set(result.metrics) == {spec.name for spec in evaluator.metric_specs()}
     assert result.metrics["rpe_rot_deg/1s"] == pytest.approx(2.0)
     assert result.metrics["rpe_rot_deg/control_step"] == pytest.approx(1.0)  # 8 frames
     assert result.series["control_step/step_frames"].tolist() == [8]
-    result = evaluator.evaluate(_inputs(est, ref, {}))
+    result = evaluator.evaluate(_inputs(est, ref, None))
     assert result.metrics["rpe_rot_deg/control_step"] == pytest.approx(0.5)  # 4 frames

@@ -13,7 +13,7 @@ Here the reference is the requested path and the estimate the generated video's 
 ``wmbench`` protocol's Sim(3) scale (:func:`wmbench.evaluators.camera_metrics.sim3_alignment`),
 so translations are in metres; relative poses do not depend on the alignment's rotation and
 offset. Two steps: ``1s`` (d = the video's frames per second, rounded) and ``control_step``
-(d = the frames per control input the model conditions on: ``Generation.info[CONTROL_STEP]``,
+(d = the frames per control input the model conditions on: ``Generation.control_step_frames``,
 else the evaluator's ``control_step_frames``, 4 by default: one pose per latent frame of the
 Wan / HunyuanVideo / LTX-style VAEs). A pair with an endpoint the estimator could not place
 scores the static camera (``P_rel`` = identity), never dropped. Per step: mean and RMSE over
@@ -29,8 +29,8 @@ import numpy as np
 
 from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.camera import CameraEvaluator, frame_poses
-from wmbench.models.base import CONTROL_STEP
+from wmbench.evaluators.camera import CameraEvaluator
+from wmbench.evaluators.camera_scoring import placed
 from wmbench.models.controls.poses import LATENT_STRIDE
 
 STEPS = ("1s", "control_step")
@@ -150,13 +150,15 @@ class LocalControl(CameraEvaluator):
 
     def steps(self, inputs: EvalInput) -> dict[str, int]:
         """Frames per step: ``1s`` and ``control_step`` (the generation's own, when it says)."""
-        control = int(inputs.generation.info.get(CONTROL_STEP, self.control_step_frames))
+        control = inputs.generation.control_step_frames or self.control_step_frames
         return {"1s": max(1, round(inputs.trajectory.fps)), "control_step": control}
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         requested = inputs.trajectory.c2w
-        est, valid, covered = frame_poses(self.estimate_poses(inputs), len(requested))
-        if not covered.all():  # the estimator gives every k-th frame only (pi3)
+        first = inputs.first_frame  # poses index the written video; frame 0 of a refined one
+        # is not scored
+        est, valid, covered = placed(self.estimate_poses(inputs), first + len(requested), first)
+        if not covered:  # the estimator gives every k-th frame only (pi3)
             return EvalResult({spec.name: float("nan") for spec in self.metric_specs()})
         fps = inputs.trajectory.fps
         metrics, series = score_rpe(est, requested, valid, self.steps(inputs), fps, self.window_s)

@@ -250,6 +250,8 @@ def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
             log(f"evaluator {name}: SKIPPED, {skipped[name]}")
             continue
         evaluators.append(evaluator)
+        for line in evaluator.limitations():
+            log(f"evaluator {name}: {line}")
     if skipped:
         log(
             f"  place those files in the weight store ({weights.store_root()}, set by "
@@ -307,11 +309,10 @@ def _run_case(
         timings["generate"] = measured.usage.wall_seconds
         stage = "reference"
         needs_reference = any(e.needs_reference for e in evaluators) and is_synthetic(case)
-        inputs = EvalInput(
-            case=case,
-            trajectory=request.trajectory,
-            video=generation.video,
-            generation=generation,
+        inputs = EvalInput.scoring(
+            case,
+            request.trajectory,
+            generation,
             reference=_reference(case, request, generation) if needs_reference else None,
             usage=measured.usage,
         )
@@ -356,7 +357,10 @@ def _reference(case: Case, request: GenerationRequest, generation: Generation) -
     oracle; a second render would cost as much as the first), else a render of the path."""
     if generation.is_ground_truth:
         return generation.video
-    return ground_truth_video(case, request.trajectory, request.fps)
+    trajectory = request.trajectory
+    if trajectory.image_size != generation.video.size:
+        trajectory = trajectory.fitted(*generation.video.size)
+    return ground_truth_video(case, trajectory, request.fps)
 
 
 def _describe(error: BaseException) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,27 @@ class ErrorBound:
 
 
 @dataclass(frozen=True)
+class Ignored:
+    """An input of the case the model does not take as asked: which (``seed``, ``scale``,
+    ``frames``, ...), what was asked, what the model uses instead and where that is read."""
+
+    input: str
+    requested: str
+    used: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Scale:
+    """How a metre of the request is written in the model's own pose units, and on what
+    grounds (``assumed`` when no code of the model fixes it)."""
+
+    units_per_metre: float
+    basis: str
+    assumed: bool
+
+
+@dataclass(frozen=True)
 class NativeControl:
     """A model's native control for a path given at the model's own frames: the input files
     (name -> bytes), extra arguments and standard input its entry point takes, and the poses
@@ -63,6 +84,8 @@ class NativeControl:
     stdin: str | None = None
     bound: ErrorBound | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    scale: Scale | None = None
+    ignored: tuple[Ignored, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,11 +113,15 @@ class CompiledControl:
             summary["control_bound/rotation_deg"] = self.native.bound.rotation_deg
             summary["control_bound/translation_m"] = self.native.bound.translation_m
         details = {f"control/{k}": v for k, v in self.native.details.items()}
+        if self.native.scale is not None:
+            details["control/scale"] = asdict(self.native.scale)
         return {"control": self.convention, **summary, **details}
 
     def series(self) -> dict[str, np.ndarray]:
-        """Per-frame error arrays for Generation.series."""
+        """Per-frame error arrays for Generation.series, and the expressed path itself
+        (camera-to-world (N,4,4): the case pages draw it beside the requested one)."""
         return {
             "control_error/rotation_deg": self.error.rotation_deg.astype(np.float32),
             "control_error/translation_m": self.error.translation_m.astype(np.float32),
+            "control_expressed/c2w": self.expressed.astype(np.float32),
         }
