@@ -35,10 +35,22 @@ import numpy as np
 
 from wmbench.core.errors import InputError
 from wmbench.core.types import Trajectory
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
+from wmbench.evaluators.base import (
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    MetricSpec,
+    SetMetric,
+    SharedKey,
+)
 from wmbench.evaluators.reference import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size
-from wmbench.evaluators.sanawm_pairs import evaluation_pairs, psnr_uint8, ssim_uniform
+from wmbench.evaluators.sanawm_pairs import (
+    PooledPairs,
+    evaluation_pairs,
+    psnr_uint8,
+    ssim_uniform,
+)
 
 MAX_ANGLE_DEG = 20.0
 DEPTH_DISTANCE_M = 0.3
@@ -241,6 +253,17 @@ class Revisit(Evaluator):
                        "dataset's revisit pairs, whole frames (SANA-WM-Bench's evaluation_pairs)"),
         ]  # fmt: skip
 
+    def set_metrics(self) -> list[SetMetric]:
+        """SANA-WM-Bench's overall revisit PSNR and SSIM: all pairs pooled."""
+        return [
+            PooledPairs(MetricSpec("revisit_psnr_db_pooled/sanawm", True, "dB", "PSNR of every "
+                        "evaluation pair of the split pooled into one mean (SANA-WM-Bench's "
+                        "overall_mean_psnr)"), "sanawm/psnr_db"),
+            PooledPairs(MetricSpec("revisit_ssim_pooled/sanawm", True, "", "SSIM of every "
+                        "evaluation pair of the split pooled into one mean (SANA-WM-Bench's "
+                        "overall_mean_ssim)"), "sanawm/ssim"),
+        ]  # fmt: skip
+
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         metrics: dict[str, float] = {}
         series: dict[str, np.ndarray] = {}
@@ -259,7 +282,7 @@ class Revisit(Evaluator):
                 f"{protocol}/psnr_db": psnr,
                 f"{protocol}/ssim": similarity,
             }
-        video = inputs.video
+        video, _ = inputs.written()  # the scripts read the raw mp4 for revisits
         pairs = evaluation_pairs(inputs.case, video.fps, len(video))
         psnr = np.array([psnr_uint8(video.frames[a], video.frames[b]) for a, b in pairs])
         similarity = np.array([ssim_uniform(video.frames[a], video.frames[b]) for a, b in pairs])
