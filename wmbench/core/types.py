@@ -15,14 +15,17 @@ Conventions (the one place they are stated; readers and adapters convert at the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from wmbench.core.errors import InputError
 
 RIGIDITY_TOLERANCE = 1e-3
+CHUNK_FRAMES = 32  # frames per chunk of a streamed pass (memory: CHUNK_FRAMES decoded frames)
 
 
 def check_poses(c2w: np.ndarray, source: str, field_name: str) -> None:
@@ -264,3 +267,36 @@ class Video:
     def size(self) -> tuple[int, int]:
         """(width, height)."""
         return (self.frames.shape[2], self.frames.shape[1])
+
+    def chunks(self, size: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+        """The frames in order, ``size`` at a time (views, no copy)."""
+        for start in range(0, len(self.frames), size):
+            yield self.frames[start : start + size]
+
+    def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
+        """The frames at ``indices`` (K, H, W, 3), in the order given."""
+        return self.frames[np.asarray(indices, dtype=int)]
+
+
+@runtime_checkable
+class FrameSequence(Protocol):
+    """Frames (H, W, 3) uint8 RGB at ``fps`` that need not be in memory: a :class:`Video`, or a
+    lazy handle on a file (:mod:`wmbench.data.video_io`). Streaming consumers read them in
+    ``chunks`` (one pass, bounded memory); a few chosen frames come from ``take``."""
+
+    fps: float
+
+    def __len__(self) -> int: ...
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        ...
+
+    def chunks(self, size: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+        """The frames in order, as arrays (n, H, W, 3) of at most ``size`` frames."""
+        ...
+
+    def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
+        """The frames at ``indices`` (K, H, W, 3), in the order given."""
+        ...

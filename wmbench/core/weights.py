@@ -15,13 +15,13 @@ import hashlib
 import importlib
 import os
 import shutil
-import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.files import atomic_path
 from wmbench.core.paths import cache_dir
 from wmbench.core.weight_entries import CONVERSIONS, ENTRIES
 
@@ -143,24 +143,27 @@ def fetch(name: str) -> Path:
             fetch(CONVERSIONS[conversion].source)
             convert(conversion)
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=target.name + ".", dir=target.parent)
-        os.close(handle)
-        try:
+        checksum = _checksum(weight.source, weight.sha256) if weight.sha256 else None
+        with atomic_path(target, checksum) as temporary:
             try:
-                _download(weight.source, Path(temporary))
+                _download(weight.source, temporary)
             except Exception as error:  # noqa: BLE001 - offline machines land here
                 raise ConnectionError(
                     f"could not download {weight.source} ({error}). On a machine with internet "
                     f"access run `python -m wmbench weights fetch {name}` and copy "
                     f"{entry_dir(name)} to the same place here."
                 ) from error
-            if weight.sha256 and sha256(Path(temporary)) != weight.sha256:
-                raise OSError(f"{weight.source}: checksum mismatch")
-            os.replace(temporary, target)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
     return entry_dir(name)
+
+
+def _checksum(source: str, expected: str) -> Callable[[Path], None]:
+    """A verifier for :func:`atomic_path`: the download has the published sha256."""
+
+    def verify(path: Path) -> None:
+        if sha256(path) != expected:
+            raise OSError(f"{source}: checksum mismatch")
+
+    return verify
 
 
 def convert(name: str) -> Path:

@@ -10,6 +10,7 @@ EVALUATORS = Registry(
         "throughput": "wmbench.evaluators.throughput:Throughput",
         "control": "wmbench.evaluators.control:ControlFidelity",
         "camera": "wmbench.evaluators.camera:CameraEvaluator",
+        "local_control": "wmbench.evaluators.local_control:LocalControl",
         "flicker": "wmbench.evaluators.flicker:Flicker",
         "flow_consistency": "wmbench.evaluators.flow:FlowConsistency",
         "sharpness": "wmbench.evaluators.sharpness:Sharpness",

@@ -47,6 +47,8 @@ class Generation:
     ``refined`` declares frame 0 a copy of the input image (a refiner's output): every evaluator
     then scores frames 1.. only, as SANA-WM-Bench's ``skip_first_frame auto`` does. ``poses``
     names poses estimated elsewhere, which the camera evaluator scores instead of estimating.
+    ``control_step_frames`` is the number of frames per control input the model conditions on
+    (e.g. 4 for one pose per latent frame), the ``local_control`` evaluator's second RPE step.
     ``is_ground_truth`` declares the video to be the exact render of the requested path (the
     oracle): the harness then uses it as the reference instead of rendering the path again."""
 
@@ -58,6 +60,7 @@ class Generation:
     is_ground_truth: bool = False
     refined: bool = False
     poses: PoseSource | None = None
+    control_step_frames: int | None = None
 
 
 @dataclass(frozen=True)
