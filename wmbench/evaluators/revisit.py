@@ -36,10 +36,18 @@ import numpy as np
 
 from wmbench.core.errors import InputError
 from wmbench.core.types import FrameSequence, Trajectory
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
+from wmbench.evaluators.base import (
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    MetricSpec,
+    SetMetric,
+    SharedKey,
+)
 from wmbench.evaluators.reference import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size
 from wmbench.evaluators.sanawm_pairs import (
+    PooledPairs,
     evaluation_pairs,
     pair_frames,
     psnr_uint8,
@@ -224,6 +232,17 @@ class Revisit(Evaluator):
                        "dataset's revisit pairs, whole frames (SANA-WM-Bench's evaluation_pairs)"),
         ]  # fmt: skip
 
+    def set_metrics(self) -> list[SetMetric]:
+        """SANA-WM-Bench's overall revisit PSNR and SSIM: all pairs pooled."""
+        return [
+            PooledPairs(MetricSpec("revisit_psnr_db_pooled/sanawm", True, "dB", "PSNR of every "
+                        "evaluation pair of the split pooled into one mean (SANA-WM-Bench's "
+                        "overall_mean_psnr)"), "sanawm/psnr_db"),
+            PooledPairs(MetricSpec("revisit_ssim_pooled/sanawm", True, "", "SSIM of every "
+                        "evaluation pair of the split pooled into one mean (SANA-WM-Bench's "
+                        "overall_mean_ssim)"), "sanawm/ssim"),
+        ]  # fmt: skip
+
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         metrics: dict[str, float] = {}
         series: dict[str, np.ndarray] = {}
@@ -242,7 +261,7 @@ class Revisit(Evaluator):
                 f"{protocol}/psnr_db": psnr,
                 f"{protocol}/ssim": similarity,
             }
-        video = inputs.video
+        video, _ = inputs.written()  # the scripts read the raw mp4 for revisits
         pairs = evaluation_pairs(inputs.case, video.fps, len(video))
         firsts, seconds = pair_frames(video, pairs) if len(pairs) else ([], [])
         psnr = np.array([psnr_uint8(a, b) for a, b in zip(firsts, seconds, strict=True)])
