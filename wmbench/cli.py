@@ -226,8 +226,11 @@ def _list(args: argparse.Namespace) -> int:
             for name in names:
                 control = _control(name) if what == "models" else ""
                 print(f"  {name:<16} {control}".rstrip())
-    if args.what in (None, "metrics"):
+    if args.what == "metrics":  # imports every evaluator: only when asked for
         _list_metrics()
+    elif args.what is None:
+        print("metrics: `python -m wmbench list metrics` (name, unit, direction, evaluator, "
+              "identity, weights)")  # fmt: skip
     return 0
 
 
