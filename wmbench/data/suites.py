@@ -157,7 +157,9 @@ def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
     overrides = overrides or Overrides()
     spec = read_suite_file(name_or_path)
     root, is_mirror = _data_root(spec, overrides.data)
-    cases, failures = sanawm_bench.read_benchmark(root)
+    plan = spec.data.get("mirror", {}).get("plan", "one_minute")
+    splits = sanawm_bench.MIRROR_SPLITS[plan] if is_mirror else None
+    cases, failures = sanawm_bench.read_benchmark(root, splits)
     settings = {
         "frames": spec.frames,
         "resolution": spec.resolution,
@@ -242,9 +244,10 @@ def _data_root(spec: SuiteFile, data: Path | None) -> tuple[Path, bool]:
     return ensure_mirror(**spec.data.get("mirror", {})), True
 
 
-def ensure_mirror(scenes_per_category: int = 2, seed: int = 0) -> Path:
+def ensure_mirror(scenes_per_category: int = 2, seed: int = 0, plan: str = "one_minute") -> Path:
     """The synthetic mirror for these settings, written once into the cache and reused."""
-    root = data_dir() / f"synthetic-mirror-s{scenes_per_category}-seed{seed}"
+    name = f"synthetic-mirror-s{scenes_per_category}-seed{seed}"
+    root = data_dir() / (name if plan == "one_minute" else f"{name}-{plan}")
     if sanawm_bench.is_synthetic_mirror(root):
         return root
     from wmbench.worlds.mirror import write_mirror
@@ -252,7 +255,7 @@ def ensure_mirror(scenes_per_category: int = 2, seed: int = 0) -> Path:
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
     try:
-        write_mirror(staging, scenes_per_category=scenes_per_category, seed=seed)
+        write_mirror(staging, scenes_per_category=scenes_per_category, seed=seed, plan=plan)
         try:
             os.replace(staging, root)
         except OSError:  # another process (a torchrun rank) finished first
