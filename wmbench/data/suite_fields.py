@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from wmbench.core.errors import InputError
+from wmbench.data.sanawm_bench import MIRROR_SPLITS
 
 # pixels per side: below 16 encoders and 11x11 SSIM windows fail; above 8192, memory does
 MIN_SIDE, MAX_SIDE = 16, 8192
 MAX_SEED = 2**32 - 1  # the largest seed numpy's legacy, torch and OpenCV generators all accept
 DATA_FIELDS = {"layout": str, "env": str, "mirror": dict}
-MIRROR_FIELDS = ("scenes_per_category", "seed")
+MIRROR_FIELDS = ("scenes_per_category", "seed", "plan")
 
 
 def typed(value: Any, kind: type, source: str | Path, field: str) -> Any:
@@ -66,7 +67,8 @@ def mapping(value: Any, source: str | Path, field: str) -> dict:
 
 def check_data(value: Any, source: str | Path) -> dict:
     """The ``data`` field: ``layout``, optional ``env`` (a variable name) and ``mirror``
-    (``scenes_per_category`` a positive integer, ``seed`` an integer >= 0)."""
+    (``scenes_per_category`` a positive integer, ``seed`` an integer >= 0, ``plan`` one of
+    :data:`~wmbench.data.sanawm_bench.MIRROR_SPLITS`)."""
     data = mapping(value, source, "data")
     for key, item in data.items():
         if key not in DATA_FIELDS:
@@ -77,6 +79,11 @@ def check_data(value: Any, source: str | Path) -> dict:
             raise InputError(source, f"data.mirror.{key}", f"one of {list(MIRROR_FIELDS)}")
         if key == "scenes_per_category":
             positive_int(item, source, f"data.mirror.{key}")
+        elif key == "plan":
+            if item not in MIRROR_SPLITS:
+                raise InputError(
+                    source, f"data.mirror.{key}", f"one of {list(MIRROR_SPLITS)}", repr(item)
+                )
         else:
             check_seed(item, source, f"data.mirror.{key}")
     return data

@@ -164,7 +164,9 @@ def load_suite(
     overrides = overrides or Overrides()
     spec = read_suite_file(name_or_path, registered)
     root, is_mirror = _data_root(spec, overrides.data, mirror)
-    cases, failures = sanawm_bench.read_benchmark(root)
+    plan = spec.data.get("mirror", {}).get("plan", "one_minute")
+    splits = sanawm_bench.MIRROR_SPLITS[plan] if is_mirror else None
+    cases, failures = sanawm_bench.read_benchmark(root, splits)
     settings = {
         "frames": spec.frames,
         "resolution": spec.resolution,

@@ -20,6 +20,7 @@ MAX_PAIRS = 5  # per scene, as eval_unified.py's max_pairs_per_scene
 PAIR_DISTANCE_M = 0.3
 PAIR_ANGLE_DEG = 20.0
 MIN_SEPARATION_S = 4.0  # the camera must have been away this long
+MAX_CANDIDATES = 961  # frames compared pairwise (N x N arrays): a 60 s path at 16 fps
 
 
 def pose_distances(c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,11 +52,14 @@ def evaluation_pairs(trajectory: Trajectory, max_pairs: int = MAX_PAIRS) -> list
     """Up to ``max_pairs`` revisit pairs of ``trajectory`` (at most one per later frame and at
     least ``MIN_SEPARATION_S`` apart), the closest first, spread over the clip: among the
     candidates each next pair is the closest one at least ``len / (2 * max_pairs)`` frames
-    from the later frames already taken. Empty for paths that never come back."""
-    c2w = trajectory.c2w
+    from the later frames already taken. Empty for paths that never come back. A path longer
+    than :data:`MAX_CANDIDATES` frames (a 10-minute one) is searched on every ``stride``-th
+    frame, the fewest that keep at most that many, so its pairs fall on that grid."""
+    stride = -(-len(trajectory.c2w) // MAX_CANDIDATES)
+    c2w = trajectory.c2w[::stride]
     distance, angle = pose_distances(c2w)
     pairs = find_revisits(c2w, PAIR_DISTANCE_M, PAIR_ANGLE_DEG)
-    apart = pairs[:, 1] - pairs[:, 0] >= MIN_SEPARATION_S * trajectory.fps
+    apart = (pairs[:, 1] - pairs[:, 0]) * stride >= MIN_SEPARATION_S * trajectory.fps
     pairs = pairs[apart]
     a, b = pairs[:, 0], pairs[:, 1]
     quality = distance[a, b] / PAIR_DISTANCE_M + angle[a, b] / PAIR_ANGLE_DEG
@@ -68,8 +72,8 @@ def evaluation_pairs(trajectory: Trajectory, max_pairs: int = MAX_PAIRS) -> list
             chosen.append(int(index))
     return [
         {
-            "frame_a": int(a[i]),
-            "frame_b": int(b[i]),
+            "frame_a": int(a[i]) * stride,
+            "frame_b": int(b[i]) * stride,
             "distance_m": round(float(distance[a[i], b[i]]), 4),
             "angle_diff_deg": round(float(angle[a[i], b[i]]), 3),
             "quality_score": round(float(quality[i]), 4),
