@@ -147,7 +147,8 @@ def transfer(scene: RevisitScene, first: np.ndarray, second: np.ndarray) -> Tran
 def revisit_frames(inputs: EvalInput, scenes: list[RevisitScene]) -> dict[int, np.ndarray]:
     """The video frames the revisits need, by index: the one place frames are read."""
     wanted = sorted({s.first for s in scenes} | {s.second for s in scenes})
-    return {index: np.asarray(inputs.video.frames[index]) for index in wanted}
+    video, _ = inputs.written()  # the annotator's frame indices are those of the written video
+    return dict(zip(wanted, video.take(wanted), strict=True)) if wanted else {}
 
 
 @dataclass(frozen=True)
