@@ -78,13 +78,16 @@ def evaluate(
     seed: int = 0,
     save_videos: bool = True,
     retry_failed: bool = False,
+    new_spec: bool = False,
 ) -> RunResult:
     """Run ``models`` (default: the suite's) on ``suite`` (a name, a suite file or a loaded
     :class:`Suite`, narrowed by ``selection``) and return the result.
 
     ``options`` gives adapter options per model name (merged over the suite's own); models
     named here, and ``evaluators`` given here, are required: an unavailable one is an error
-    rather than a skip. ``out`` (default ``runs/<suite>-<time>``) is resumed when it exists.
+    rather than a skip. ``out`` (default ``runs/<suite>-<time>``) is resumed when it holds a
+    run of the same specification; another specification there is an error unless
+    ``new_spec`` (then that folder's tables hold only this specification's cases).
     """
     check_seed(seed)
     loaded = suite if isinstance(suite, Suite) else load_suite(str(suite), selection)
@@ -112,6 +115,7 @@ def evaluate(
         retry_failed=retry_failed,
         strict_models=models is not None,
         strict_evaluators=evaluators is not None,
+        new_spec=new_spec,
     )
     summary = run(config)
     store = RunStore(directory)

@@ -29,8 +29,18 @@ DIGEST_CHARS = 16  # of a sha256 in hex, as listed and recorded
 
 
 def store_root() -> Path:
-    """``$WMBENCH_WEIGHTS``, else ``<cache>/weights``."""
-    return Path(os.environ.get("WMBENCH_WEIGHTS", cache_dir() / "weights"))
+    """``$WMBENCH_WEIGHTS``, else ``<cache>/weights``; an InputError when it names something
+    that is not a folder (a file: nothing can be placed in it)."""
+    root = Path(os.environ.get("WMBENCH_WEIGHTS", cache_dir() / "weights"))
+    if root.exists() and not root.is_dir():
+        source = "$WMBENCH_WEIGHTS" if "WMBENCH_WEIGHTS" in os.environ else "the wmbench cache"
+        raise InputError(
+            source,
+            "WMBENCH_WEIGHTS",
+            "a folder (the weight store) or a path to create one at",
+            f"{root}, which is a file",
+        )
+    return root
 
 
 def entry_dir(name: str) -> Path:

@@ -27,10 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wmbench.core.errors import InputError
-from wmbench.core.files import read_text
+from wmbench.core.files import read_yaml
 from wmbench.core.paths import data_dir, suites_dir
 from wmbench.core.types import Suite
 from wmbench.data import sanawm_bench
@@ -110,10 +108,7 @@ def read_suite_file(name_or_path: str, registered: Registered | None = None) -> 
         raise InputError(
             path, "suite", f"a suite file; known suites: {', '.join(available_suites())}", "no file"
         )
-    try:
-        raw = yaml.safe_load(read_text(path, "suite"))
-    except yaml.YAMLError as error:
-        raise InputError(path, "yaml", "valid YAML", str(error)) from error
+    raw = read_yaml(path, "suite")
     if not isinstance(raw, dict):
         raise InputError(path, "<top level>", "a mapping of suite fields", type(raw).__name__)
     known = {f for f in SuiteFile.__dataclass_fields__ if f != "path"}
@@ -194,10 +189,12 @@ def load_suite(
     )
     limit = overrides.limit or settings["limit"]
     selected = suite.select(split=overrides.split, case_ids=overrides.cases, limit=limit)
-    longest = max((len(case.trajectory) for case in selected.cases), default=selected.frames)
+    # --frames is bounded by the data's longest path; a selected case whose own path is shorter
+    # fails by itself, naming its camera file (the data is short, not the option wrong)
+    longest = max((len(case.trajectory) for case in suite.cases), default=selected.frames)
     if overrides.frames and overrides.frames > longest:  # the suite's own: a failure per case
         raise InputError(
-            "--frames", "frames", f"at most {longest} (the longest camera path of the cases)",
+            "--frames", "frames", f"at most {longest} (the longest camera path of the data)",
             str(selected.frames),
         )  # fmt: skip
     return selected

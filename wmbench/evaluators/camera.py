@@ -53,6 +53,7 @@ from wmbench.core import weights
 from wmbench.core.digest import digest
 from wmbench.core.errors import MissingWeightsError
 from wmbench.core.paths import shipped
+from wmbench.core.types import Video
 from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import (
     EvalInput,
@@ -243,7 +244,9 @@ class CameraEvaluator(Evaluator):
         """``estimator``'s poses of the written video (frame 0 included: the protocols drop
         it for refined outputs)."""
         video, trajectory = inputs.written()
-        frames = video.frames[: len(trajectory)]
+        frames = video  # read lazily by the estimator
+        if len(frames) > len(trajectory):  # a model that gave more frames than asked for
+            frames = Video(frames.take(np.arange(len(trajectory))), frames.fps)
         depth = self._depth_source(inputs) if estimator.uses_depth else None
         request = PoseRequest(inputs.case.id, frames, trajectory.intrinsics[0], depth)
         return estimator.estimate(request)

@@ -44,6 +44,7 @@ from wmbench.evaluators.drift import window_frames
 from wmbench.evaluators.learned_weights import device, load_state, read_state
 from wmbench.evaluators.musiq import MUSIQ
 from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.vbench_dimensions import IMAGING_QUALITY
 
 WEIGHTS = "musiq-spaq"
@@ -166,11 +167,12 @@ class ImagingQuality(Evaluator):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         video = inputs.video
         model = self.network("musiq", musiq_model)
-        scores = musiq_scores(model, video.frames)
+        frames = all_frames(video)
+        scores = musiq_scores(model, frames)
         window = degradation_window(len(scores), video.fps)
         starts = np.arange(len(scores) // window) * window
         windows = np.array([
-            musiq_scores(model, reencoded(video.frames[start : start + window])).mean()
+            musiq_scores(model, reencoded(frames[start : start + window])).mean()
             for start in starts
         ])  # fmt: skip
         first, last = float(windows[0]), float(windows[-1])

@@ -27,7 +27,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter
 
 from wmbench.core.errors import InputError
-from wmbench.core.types import Case
+from wmbench.core.types import Case, FrameSequence
 
 MAX_PAIRS = 5
 REFERENCE_FPS = 16.0
@@ -94,6 +94,7 @@ def ssim_uniform(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.mean(values))
 
 
-def pair_frames(frames: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two frames of every pair: (K, H, W, 3) each."""
-    return frames[pairs[:, 0]], frames[pairs[:, 1]]
+def pair_frames(video: FrameSequence, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two frames of every pair: (K, H, W, 3) each (one random-access read)."""
+    frames = video.take(pairs.reshape(-1))
+    return frames[0::2], frames[1::2]

@@ -181,8 +181,8 @@ def model_series(runs: list[Run]) -> pd.DataFrame:
             key, split, scene = path.parent.parts[-3:]
             with np.load(path) as series:
                 for name in series.files:
-                    if not name.startswith(MODEL_PREFIX):
-                        continue
+                    if not name.startswith(MODEL_PREFIX) or series[name].ndim != 1:
+                        continue  # not a model series, or not a scalar per step (a path)
                     base = name.removeprefix(MODEL_PREFIX)
                     match = BLOCK.search(base)
                     block = int(match["block"]) if match else -1
