@@ -155,7 +155,8 @@ def test_report_writes_markdown_html_csv_and_figures(runs, tmp_path, capsys):
     measured = table[(table["source"] == "measured") & (table["split"] == "all")]
     fades = {model_key("fade", {"speed": speed}) for speed in (2, 5)}
     assert set(measured["model"]) == {"static", *fades}
-    assert set(measured["protocol"]) == {"wmbench: fakecam v1, throughput v1"}
+    version = EVALUATORS.get("throughput").version
+    assert set(measured["protocol"]) == {f"wmbench: fakecam v1, throughput v{version}"}
 
 
 def test_reported_numbers_share_a_column_only_with_the_same_unit(runs):
