@@ -172,7 +172,8 @@ def test_reported_numbers_share_a_column_only_with_the_same_unit(runs):
     notes = reported_table(reported.resolve(["sana_wm"]), merged_specs(loaded)).set_index("value")
     assert notes.loc["4.5", "row"] == "beside `rot_err_deg/sanawm` (the same formulas)"
     assert notes.loc["74.7", "row"] == "own row: `peak_memory_gb` is in GiB, this in GB"
-    assert notes.loc["14.8", "row"] == "own row: no run given measures `revisit_psnr_db/sanawm`"
+    pooled = "revisit_psnr_db_pooled/sanawm"
+    assert notes.loc["14.8", "row"] == f"own row: no run given measures `{pooled}`"
     board = wide_table(long).set_index("metric")
     assert board.columns[0] == "evaluator" and board.columns[1].endswith("(run camera_a)")
     assert board.loc["↓ peak memory [GB]", "evaluator"] == "(reported only)"
