@@ -14,7 +14,6 @@ from typing import Any
 from wmbench.core import weights
 from wmbench.core.errors import (
     InputError,
-    MissingPackage,
     MissingWeightsError,
     ModelUnavailable,
     OutputError,
@@ -22,10 +21,11 @@ from wmbench.core.errors import (
 )
 from wmbench.core.resources import hardware, measure
 from wmbench.core.types import Case, FrameSequence, Suite, fit_image
-from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
+from wmbench.evaluators import EvalInput, Evaluator
 from wmbench.evaluators.base import evaluator_notes
 from wmbench.harness import identity, provenance
 from wmbench.harness.distributed import barrier, rank_and_world_size
+from wmbench.harness.evaluator_setup import ready_evaluators
 from wmbench.harness.records import (
     FAILED,
     OK,
@@ -87,7 +87,7 @@ def _run(config: RunConfig) -> Summary:
         log(f"rank {rank} of {world_size}")
     for choice in config.models:  # an unknown name fails before any model runs
         MODELS.get(choice.name)
-    evaluators, skipped, identities = _evaluators(config)
+    evaluators, skipped, identities = ready_evaluators(config.suite, config.strict_evaluators, log)
     try:  # every model is built and checked before the first one runs
         prepared = [_prepare(config, choice) for choice in config.models]
         if rank == 0:  # the folder is this run's (or refused) before any rank writes a case
@@ -256,60 +256,6 @@ def _record_failure(
     log(f"{prefix}: FAILED reading the case: {error}")
     stamp = fingerprint({"suite": config.suite.name, "error": error, "seed": config.seed})
     store.write_case(replace(base, fingerprint=stamp, stage=stage, error=error))
-
-
-def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str], dict[str, str]]:
-    """The suite's evaluators that can run here, the skipped ones with the reason (the weight
-    files to place, the extra to install), logged once per run, and the identity of each (run
-    or skipped)."""
-    evaluators, skipped, identities, weights_missing = [], {}, {}, False
-    for name in config.suite.evaluators:
-        identities[name] = f"{name} (package missing)"
-        try:
-            evaluator = build_evaluator(name, config.suite.evaluator_options.get(name, {}))
-            identities[name] = evaluator.identity()
-            evaluator.check_available()
-        except (MissingWeightsError, MissingPackage) as error:
-            if config.strict_evaluators:
-                raise
-            weights_missing |= isinstance(error, MissingWeightsError)
-            skipped[name] = (
-                _missing_weights(error) if isinstance(error, MissingWeightsError) else str(error)
-            )
-            log(f"evaluator {name}: SKIPPED, {skipped[name]}")
-            continue
-        evaluators.append(evaluator)
-        for line in evaluator.limitations():
-            log(f"evaluator {name}: {line}")
-    if weights_missing:
-        log(
-            f"  place those files in the weight store ({weights.store_root()}, set by "
-            "$WMBENCH_WEIGHTS), or run `python -m wmbench weights fetch ENTRY` (the file's "
-            "folder) on a machine with internet; `python -m wmbench weights list` shows the store"
-        )
-    return evaluators, skipped, identities
-
-
-def build_evaluator(name: str, options: dict[str, Any]) -> Evaluator:
-    """The evaluator ``name`` with the suite's ``evaluator_options`` for it."""
-    try:
-        return EVALUATORS.get(name)(**options)
-    except ModuleNotFoundError as error:  # an optional package (never one of ours: a bug)
-        if (error.name or "").partition(".")[0] in ("wmbench", "pose_pipeline", "reference_model"):
-            raise
-        raise MissingPackage(error.name or "?", "evaluators", f"evaluator '{name}'") from error
-    except TypeError as error:
-        raise InputError(
-            f"evaluator '{name}'", "evaluator_options", "the options it takes", str(error)
-        ) from error
-
-
-def _missing_weights(error: MissingWeightsError) -> str:
-    """The reason an evaluator is skipped: the exact files missing (the error's text when it
-    names none)."""
-    if not error.missing:
-        return str(error)
-    return "weights missing: " + ", ".join(str(path) for path in error.missing)
 
 
 def _run_case(
