@@ -11,6 +11,7 @@ import pycolmap
 from pose_pipeline.camera import PinholeCamera
 from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.frames import FrameSource
+from wmbench.core.files import atomic_write
 
 
 def image_name(frame_index: int) -> str:
@@ -31,7 +32,10 @@ def write_keyframes(
         if (frame.shape[1], frame.shape[0]) != (camera.width, camera.height):
             frame = cv2.resize(frame, (camera.width, camera.height), interpolation=cv2.INTER_AREA)
         names.append(image_name(index))
-        cv2.imwrite(str(folder / names[-1]), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+        bgr = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+        atomic_write(
+            folder / names[-1], lambda temporary, image=bgr: cv2.imwrite(str(temporary), image)
+        )
     return names
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from wmbench.core.errors import InputError
 from wmbench.core.files import atomic_write_text
+from wmbench.harness.identity import check_comparable
+
+ALLOW_DIFFERENT = "--allow-different-settings"
 
 
 def add_report_parsers(verbs: argparse._SubParsersAction) -> None:
@@ -61,6 +64,12 @@ def add_report_parsers(verbs: argparse._SubParsersAction) -> None:
         help="pair models by name and configuration (default) or by name only, e.g. one model "
         "run with different options",
     )
+    compare.add_argument(
+        ALLOW_DIFFERENT,
+        action="store_true",
+        help="compare runs of different suites, data, frames, fps or resolution (refused "
+        "otherwise: their numbers are not comparable)",
+    )
     compare.set_defaults(handler=_compare)
 
     history = verbs.add_parser("history", help="a SQLite history of runs across commits")
@@ -114,8 +123,11 @@ def _report(args: argparse.Namespace) -> int:
         raise InputError("report", "RUN", "at least one run directory (or --paper NAME)")
     out = args.out or Path("reports") / runs[0].label
     written = write_leaderboard(runs, reported.resolve(args.against), out, args.quality)
-    for path in (written.markdown, written.html, written.csv, *written.figures):
-        print(f"wrote {path}")
+    tables = [written.markdown, written.html, written.csv, written.headline_csv]
+    print(f"wrote {', '.join(str(path) for path in tables if path)}")
+    print(f"figures: {len(written.figures)} in {out / 'plots'}")
+    for page in written.model_pages:
+        print(f"cases: {page}")
     for note in written.notes:
         print(f"note: {note}")
     return 0
@@ -128,6 +140,8 @@ def _compare(args: argparse.Namespace) -> int:
     if len(args.runs) < 2:
         raise InputError("compare", "RUN", "BASE [BASE ...] NEW: at least two run directories")
     *base, new = load_runs(args.runs)
+    if not args.allow_different_settings:
+        check_comparable([(str(run.path), run.record) for run in (*base, new)], ALLOW_DIFFERENT)
     thresholds = (
         compare.load_thresholds(args.thresholds) if args.thresholds else compare.Thresholds()
     )

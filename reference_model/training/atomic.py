@@ -1,37 +1,21 @@
-"""Files that appear whole or not at all: written beside their target, then renamed over it."""
+"""Training files that appear whole or not at all, through wmbench's one atomic write
+(:func:`wmbench.core.files.atomic_write`)."""
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-
-def write_atomic(path: Path, write: Callable[[str], None]) -> None:
-    """Call ``write(temporary_path)`` in ``path``'s folder, then rename the file to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
-    )
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
+from wmbench.core.files import atomic_write, atomic_write_text
 
 
 def save_tensors(path: Path, value: Any) -> None:
     """``torch.save`` atomically."""
-    write_atomic(path, lambda temporary: torch.save(value, temporary))
+    atomic_write(path, lambda temporary: torch.save(value, temporary))
 
 
 def save_json(path: Path, value: Any) -> None:
-    write_atomic(path, lambda temporary: Path(temporary).write_text(json.dumps(value, indent=1)))
+    atomic_write_text(path, json.dumps(value, indent=1))

@@ -37,8 +37,8 @@ from torch.distributed.tensor import DTensor
 
 from reference_model.loading import DIT_FILE, PRESET_METADATA_KEY
 from reference_model.presets import Preset
-from reference_model.training.atomic import write_atomic
 from reference_model.training.parallel import Runtime
+from wmbench.core.files import atomic_write
 
 PARTIAL = ".partial"
 PROGRESS_FIELDS = ("step", "samples", "ema_updates")
@@ -145,7 +145,7 @@ class TrainState:
             state |= ema
             tensors = {key: value.detach().cpu().contiguous() for key, value in state.items()}
             metadata = {PRESET_METADATA_KEY: preset.name}
-            write_atomic(path, lambda temporary: save_file(tensors, temporary, metadata=metadata))
+            atomic_write(path, lambda temporary: save_file(tensors, temporary, metadata=metadata))
             for component in LINKED_COMPONENTS if base is not None else ():
                 link = Path(out) / component
                 if not link.exists():

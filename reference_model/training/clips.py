@@ -17,8 +17,6 @@ non-rigid clips: :func:`read_clip` raises :class:`~wmbench.core.errors.InputErro
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ import cv2
 import numpy as np
 
 from wmbench.core.errors import InputError
+from wmbench.core.files import atomic_path, atomic_write
 from wmbench.core.types import Trajectory, fit_image
 from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
 
@@ -128,16 +127,18 @@ def write_clip(folder: Path, clip: Clip) -> None:
     frames_dir = folder / clip.name
     frames_dir.mkdir(parents=True, exist_ok=True)
     for index, frame in enumerate(clip.frames):
-        cv2.imwrite(str(frames_dir / f"{index:05d}.png"), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    handle, temporary = tempfile.mkstemp(suffix=".npz", dir=folder)
-    os.close(handle)
+        bgr = cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)
+        atomic_write(
+            frames_dir / f"{index:05d}.png",
+            lambda temporary, image=bgr: cv2.imwrite(str(temporary), image),
+        )
     trajectory = clip.trajectory
-    np.savez(
-        temporary,
-        c2w=trajectory.c2w,
-        intrinsics=trajectory.intrinsics,
-        fps=trajectory.fps,
-        image_size=np.array(trajectory.image_size),
-        caption=clip.caption,
-    )
-    os.replace(temporary, folder / f"{clip.name}.npz")
+    with atomic_path(folder / f"{clip.name}.npz") as temporary:
+        np.savez(
+            temporary,
+            c2w=trajectory.c2w,
+            intrinsics=trajectory.intrinsics,
+            fps=trajectory.fps,
+            image_size=np.array(trajectory.image_size),
+            caption=clip.caption,
+        )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from reference_model.training.atomic import write_atomic
+from wmbench.core.files import atomic_write
 
 FIELDS = (
     "stage",
@@ -61,13 +61,13 @@ class MetricsLog:
             if row["stage"] in stages_done or (row["stage"] == stage and int(row["step"]) <= step)
         ]
 
-        def write(temporary: str) -> None:
+        def write(temporary: Path) -> None:
             with open(temporary, "w", newline="") as handle:
                 writer = csv.DictWriter(handle, FIELDS)
                 writer.writeheader()
                 writer.writerows(kept)
 
-        write_atomic(self.path, write)
+        atomic_write(self.path, write)
 
     def write(self, row: dict[str, object]) -> None:
         if not self.enabled:

@@ -12,25 +12,35 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
 import os
 import shutil
-import tempfile
 import urllib.request
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
 from pathlib import Path
 
-from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError, MissingPackage, MissingWeightsError
+from wmbench.core.files import atomic_path
 from wmbench.core.paths import cache_dir
-from wmbench.core.weight_entries import CONVERSIONS, ENTRIES
+from wmbench.core.weight_entries import CONVERSION_GROUP, CONVERSIONS, ENTRIES
 
 DIGEST_CHARS = 16  # of a sha256 in hex, as listed and recorded
 
 
 def store_root() -> Path:
-    """``$WMBENCH_WEIGHTS``, else ``<cache>/weights``."""
-    return Path(os.environ.get("WMBENCH_WEIGHTS", cache_dir() / "weights"))
+    """``$WMBENCH_WEIGHTS``, else ``<cache>/weights``; an InputError when it names something
+    that is not a folder (a file: nothing can be placed in it)."""
+    root = Path(os.environ.get("WMBENCH_WEIGHTS", cache_dir() / "weights"))
+    if root.exists() and not root.is_dir():
+        source = "$WMBENCH_WEIGHTS" if "WMBENCH_WEIGHTS" in os.environ else "the wmbench cache"
+        raise InputError(
+            source,
+            "WMBENCH_WEIGHTS",
+            "a folder (the weight store) or a path to create one at",
+            f"{root}, which is a file",
+        )
+    return root
 
 
 def entry_dir(name: str) -> Path:
@@ -143,32 +153,36 @@ def fetch(name: str) -> Path:
             fetch(CONVERSIONS[conversion].source)
             convert(conversion)
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=target.name + ".", dir=target.parent)
-        os.close(handle)
-        try:
+        checksum = _checksum(weight.source, weight.sha256) if weight.sha256 else None
+        with atomic_path(target, checksum) as temporary:
             try:
-                _download(weight.source, Path(temporary))
+                _download(weight.source, temporary)
             except Exception as error:  # noqa: BLE001 - offline machines land here
                 raise ConnectionError(
                     f"could not download {weight.source} ({error}). On a machine with internet "
                     f"access run `python -m wmbench weights fetch {name}` and copy "
                     f"{entry_dir(name)} to the same place here."
                 ) from error
-            if weight.sha256 and sha256(Path(temporary)) != weight.sha256:
-                raise OSError(f"{weight.source}: checksum mismatch")
-            os.replace(temporary, target)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
     return entry_dir(name)
 
 
+def _checksum(source: str, expected: str) -> Callable[[Path], None]:
+    """A verifier for :func:`atomic_path`: the download has the published sha256."""
+
+    def verify(path: Path) -> None:
+        if sha256(path) != expected:
+            raise OSError(f"{source}: checksum mismatch")
+
+    return verify
+
+
 def convert(name: str) -> Path:
-    """Run conversion ``name`` of :data:`CONVERSIONS`; the path it wrote."""
-    if name not in CONVERSIONS:
+    """Run conversion ``name`` of :data:`CONVERSIONS` (its function: the entry point of that
+    name in :data:`CONVERSION_GROUP`); the path it wrote."""
+    functions = {ep.name: ep for ep in entry_points(group=CONVERSION_GROUP)}
+    if name not in CONVERSIONS or name not in functions:
         raise KeyError(f"unknown conversion '{name}'; known: {', '.join(CONVERSIONS)}")
-    module, function = CONVERSIONS[name].function.split(":")
-    return getattr(importlib.import_module(module), function)()
+    return functions[name].load()()
 
 
 def _download(source: str, target: Path) -> None:
@@ -187,7 +201,10 @@ def _download(source: str, target: Path) -> None:
             archive.unlink(missing_ok=True)
         return
     if source.startswith("hf://"):
-        from huggingface_hub import hf_hub_download
+        try:
+            from huggingface_hub import hf_hub_download
+        except ImportError as error:
+            raise MissingPackage("huggingface_hub", "data", f"downloading {source}") from error
 
         owner, repo, path = source.removeprefix("hf://").split("/", 2)
         cached = hf_hub_download(repo_id=f"{owner}/{repo}", filename=path)

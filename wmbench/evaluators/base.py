@@ -18,7 +18,7 @@ import numpy as np
 
 from wmbench.core import weights
 from wmbench.core.resources import ResourceUsage
-from wmbench.core.types import Case, FrameSequence, Trajectory
+from wmbench.core.types import Case, FrameSequence, Trajectory, frames_from
 from wmbench.models.base import Generation
 
 T = TypeVar("T")
@@ -74,10 +74,14 @@ Accumulators = dict[SharedKey[Any], Callable[[], FrameAccumulator[Any]]]
 class EvalInput:
     """Everything an evaluator may look at for one case.
 
-    ``trajectory`` is the requested camera path (as given to the model); ``reference`` is a
-    ground-truth video when the suite has one; ``usage`` is the measured wall time and peak
-    memory of the generation. Expensive artefacts shared by several evaluators (estimated
-    poses, optical flow) go through :meth:`shared`, computed once per case.
+    ``video`` holds the frames every evaluator scores and ``trajectory`` the requested camera
+    path for them, in pixels of the video's own size; ``first_frame`` is the index in the
+    written video (``generation.video``) of ``video``'s frame 0: 1 for a refined generation,
+    whose frame 0 (the input image) no evaluator scores (SANA-WM-Bench's ``skip_first_frame
+    auto``), else 0. ``reference`` is a ground-truth video of the same frames when the suite has
+    one; ``usage`` is the measured wall time and peak memory of the generation. Expensive
+    artefacts shared by several evaluators (estimated poses, optical flow) go through
+    :meth:`shared`, computed once per case. :meth:`scoring` builds one from a generation.
     """
 
     case: Case
@@ -86,7 +90,41 @@ class EvalInput:
     generation: Generation
     reference: FrameSequence | None = None
     usage: ResourceUsage | None = None
+    first_frame: int = 0
+    written_trajectory: Trajectory | None = None
     _shared: dict[SharedKey[Any], Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def scoring(
+        cls,
+        case: Case,
+        trajectory: Trajectory,
+        generation: Generation,
+        reference: FrameSequence | None = None,
+        usage: ResourceUsage | None = None,
+    ) -> EvalInput:
+        """What evaluators score of ``generation``: the video as written, at its own size
+        (``trajectory``, the requested path for every written frame, is scaled to it), without
+        frame 0 when the generation is refined (``reference`` likewise)."""
+        video = generation.video
+        if trajectory.image_size != video.size:
+            trajectory = trajectory.fitted(*video.size)
+        first = 1 if generation.refined else 0
+        written = trajectory
+        if first:
+            video = frames_from(video, first)
+            trajectory = trajectory.tail(first)
+            if reference is not None:
+                reference = frames_from(reference, first)
+        return cls(case, trajectory, video, generation, reference, usage, first, written)
+
+    def written(self) -> tuple[FrameSequence, Trajectory]:
+        """The video as written (frame 0 included) and the requested path for its frames."""
+        if not self.first_frame:
+            return self.video, self.trajectory
+        if self.written_trajectory is None:
+            raise ValueError("an EvalInput with first_frame > 0 needs written_trajectory")
+        return self.generation.video, self.written_trajectory
 
     def shared(self, key: SharedKey[T], compute: Callable[[], T]) -> T:
         """The artefact ``key`` of this case, computed by ``compute`` the first time."""
@@ -185,6 +223,11 @@ class Evaluator(ABC):
     def check_available(self) -> None:
         """Raise :class:`MissingWeightsError` naming every missing file of ``weight_entries``."""
         weights.require_all(*self.weight_entries)
+
+    def limitations(self) -> list[str]:
+        """What this run's scores cannot stand for here, one line each (logged when the run
+        starts; e.g. the camera's: no Table-2-comparable numbers without Pi3)."""
+        return []
 
     def notes(self) -> str | None:
         """What to print beside this evaluator's scores (e.g. the annotator's floor)."""

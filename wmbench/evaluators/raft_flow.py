@@ -18,7 +18,6 @@ The original network scales 0-255 pixels to [-1, 1] itself; torchvision's takes 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +29,7 @@ from torchvision.models.optical_flow import RAFT, raft_large
 
 from wmbench.core import weights
 from wmbench.core.errors import InputError
+from wmbench.core.files import atomic_write
 from wmbench.evaluators.learned_weights import device, load_state, read_state
 from wmbench.evaluators.reference import single_torch_thread
 
@@ -92,10 +92,7 @@ def convert_raft(source: Path, target: Path) -> Path:
     checked by a strict load into ``raft_large``."""
     converted = convert_raft_state(read_state(source, ORIGINAL_KEYS), source)
     load_state(raft_large(), converted, source, TORCHVISION_KEYS)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + f".{os.getpid()}.partial")
-    torch.save(converted, partial)
-    os.replace(partial, target)
+    atomic_write(target, lambda temporary: torch.save(converted, temporary))
     return target
 
 

@@ -36,15 +36,24 @@ import numpy as np
 
 from wmbench.core.errors import InputError
 from wmbench.core.types import FrameSequence, Trajectory
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
+from wmbench.evaluators.base import (
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    MetricSpec,
+    SetMetric,
+    SharedKey,
+)
 from wmbench.evaluators.reference import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size
 from wmbench.evaluators.sanawm_pairs import (
+    PooledPairs,
     evaluation_pairs,
     pair_frames,
     psnr_uint8,
     ssim_uniform,
 )
+from wmbench.worlds.revisit_pairs import find_revisits
 
 MAX_ANGLE_DEG = 20.0
 DEPTH_DISTANCE_M = 0.3
@@ -69,31 +78,6 @@ class RevisitViews:
     later: list[np.ndarray]
     warped: list[np.ndarray]
     mask: list[np.ndarray]
-
-
-def pose_distances(c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise camera-centre distances (N, N) and relative rotation angles (N, N) in degrees."""
-    centres = c2w[:, :3, 3]
-    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-    rotations = c2w[:, :3, :3].reshape(len(c2w), 9)
-    cosine = np.clip((rotations @ rotations.T - 1.0) / 2.0, -1.0, 1.0)  # (tr(Ri^T Rj) - 1) / 2
-    return distance, np.degrees(np.arccos(cosine))
-
-
-def find_revisits(c2w: np.ndarray, max_distance_m: float, max_angle_deg: float) -> np.ndarray:
-    """(earlier, later) frame pairs (K, 2): for each later frame j, the earlier frame i closest
-    to it (distance / max_distance_m + angle / max_angle_deg) among those within both limits
-    of j and left by the camera (a frame between them lies outside the limits of i)."""
-    distance, angle = pose_distances(c2w)
-    close = (distance <= max_distance_m) & (angle <= max_angle_deg)
-    count = len(c2w)
-    later = np.arange(count)[None, :] > np.arange(count)[:, None]
-    departed = ~close & later
-    left_at = np.where(departed.any(axis=1), departed.argmax(axis=1), count)
-    valid = close & (np.arange(count)[None, :] > left_at[:, None])
-    score = np.where(valid, distance / max_distance_m + angle / max_angle_deg, np.inf)
-    targets = np.flatnonzero(valid.any(axis=0))
-    return np.stack([score[:, targets].argmin(axis=0), targets], axis=1).reshape(-1, 2)
 
 
 def source_coordinates(
@@ -248,6 +232,17 @@ class Revisit(Evaluator):
                        "dataset's revisit pairs, whole frames (SANA-WM-Bench's evaluation_pairs)"),
         ]  # fmt: skip
 
+    def set_metrics(self) -> list[SetMetric]:
+        """SANA-WM-Bench's overall revisit PSNR and SSIM: all pairs pooled."""
+        return [
+            PooledPairs(MetricSpec("revisit_psnr_db_pooled/sanawm", True, "dB", "PSNR of every "
+                        "evaluation pair of the split pooled into one mean (SANA-WM-Bench's "
+                        "overall_mean_psnr)"), "sanawm/psnr_db"),
+            PooledPairs(MetricSpec("revisit_ssim_pooled/sanawm", True, "", "SSIM of every "
+                        "evaluation pair of the split pooled into one mean (SANA-WM-Bench's "
+                        "overall_mean_ssim)"), "sanawm/ssim"),
+        ]  # fmt: skip
+
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         metrics: dict[str, float] = {}
         series: dict[str, np.ndarray] = {}
@@ -266,7 +261,7 @@ class Revisit(Evaluator):
                 f"{protocol}/psnr_db": psnr,
                 f"{protocol}/ssim": similarity,
             }
-        video = inputs.video
+        video, _ = inputs.written()  # the scripts read the raw mp4 for revisits
         pairs = evaluation_pairs(inputs.case, video.fps, len(video))
         firsts, seconds = pair_frames(video, pairs) if len(pairs) else ([], [])
         psnr = np.array([psnr_uint8(a, b) for a, b in zip(firsts, seconds, strict=True)])

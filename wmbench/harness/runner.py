@@ -21,10 +21,11 @@ from wmbench.core.errors import (
 )
 from wmbench.core.resources import hardware, measure
 from wmbench.core.types import Case, FrameSequence, Suite, fit_image
-from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
+from wmbench.evaluators import EvalInput, Evaluator
 from wmbench.evaluators.base import evaluator_notes
-from wmbench.harness import provenance
+from wmbench.harness import identity, provenance
 from wmbench.harness.distributed import barrier, rank_and_world_size
+from wmbench.harness.evaluator_setup import ready_evaluators
 from wmbench.harness.records import (
     FAILED,
     OK,
@@ -37,6 +38,7 @@ from wmbench.harness.records import (
     RunRecord,
     Summary,
 )
+from wmbench.harness.signals import stop_on_signals
 from wmbench.harness.store import RunStore, fingerprint, model_key
 from wmbench.harness.summary import summarise
 from wmbench.models import MODELS, Generation, GenerationRequest, ModelAdapter
@@ -61,6 +63,7 @@ class RunConfig:
     retry_failed: bool = False
     strict_models: bool = False  # models named by the user: unavailable is an error
     strict_evaluators: bool = False  # evaluators named by the user: missing weights are an error
+    new_spec: bool = False  # replace the specification of the run already in ``out``
 
 
 def log(message: str) -> None:
@@ -69,7 +72,13 @@ def log(message: str) -> None:
 
 def run(config: RunConfig) -> Summary:
     """Run every model on every case of the suite, resuming finished cases; returns the
-    summary (rank 0 writes the tables; other ranks read them)."""
+    summary (rank 0 writes the tables; other ranks read them). SIGTERM or SIGINT stops it
+    cleanly (see :mod:`wmbench.harness.signals`)."""
+    with stop_on_signals():
+        return _run(config)
+
+
+def _run(config: RunConfig) -> Summary:
     rank, world_size = rank_and_world_size()
     store = RunStore(config.out)
     suite = config.suite
@@ -78,11 +87,15 @@ def run(config: RunConfig) -> Summary:
         log(f"rank {rank} of {world_size}")
     for choice in config.models:  # an unknown name fails before any model runs
         MODELS.get(choice.name)
-    evaluators, skipped = _evaluators(config)
+    evaluators, skipped, identities = ready_evaluators(config.suite, config.strict_evaluators, log)
     try:  # every model is built and checked before the first one runs
         prepared = [_prepare(config, choice) for choice in config.models]
-        if rank == 0:
-            store.write_run(_run_record(config, world_size, evaluators))
+        if rank == 0:  # the folder is this run's (or refused) before any rank writes a case
+            identity.check_folder(config.out)
+            models = [(p.choice.name, p.key, p.options) for p in prepared]
+            spec = identity.run_spec(suite, config.seed, models, identities)
+            store.claim(_run_record(config, world_size, evaluators, spec), config.new_spec)
+        barrier()
         for model in prepared:
             _run_model(config, store, model, evaluators, skipped, rank, world_size)
     finally:
@@ -95,9 +108,11 @@ def run(config: RunConfig) -> Summary:
     return summary if rank == 0 else store.summary()
 
 
-def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator]) -> RunRecord:
-    """What the run is: suite, data, models, evaluators (their notes, and the sha256 of the
-    weight files of the learned ones), seed, code, packages and hardware."""
+def _run_record(
+    config: RunConfig, world_size: int, evaluators: list[Evaluator], spec: dict[str, Any]
+) -> RunRecord:
+    """What the run is: its specification, suite, data, models, evaluators (their notes, and
+    the sha256 of the weight files of the learned ones), seed, code, packages and hardware."""
     suite = config.suite
     return RunRecord(
         suite=suite.name,
@@ -124,6 +139,7 @@ def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator])
         packages=provenance.package_versions(),
         hardware=hardware(),
         command=list(sys.argv),
+        spec=spec,
     )
 
 
@@ -143,6 +159,13 @@ class _Prepared:
     options: dict[str, Any]
     adapter: ModelAdapter | None = None
     reason: str = ""
+
+    @property
+    def key(self) -> str:
+        """The model's folder key: its name and configuration (its options when skipped)."""
+        if self.adapter is None:
+            return model_key(self.choice.name, self.options)
+        return model_key(self.adapter.info().name, self.adapter.config())
 
 
 def _prepare(config: RunConfig, choice: ModelChoice) -> _Prepared:
@@ -173,10 +196,10 @@ def _run_model(
     if adapter is None:
         if rank == 0:
             record = ModelRecord(name, SKIPPED, options, reason=model.reason)
-            store.write_model(model_key(name, options), record)
+            store.write_model(model.key, record)
         return
     info = adapter.info()
-    key = model_key(info.name, adapter.config())
+    key = model.key
     record = ModelRecord(
         name=info.name,
         status=OK,
@@ -235,48 +258,6 @@ def _record_failure(
     store.write_case(replace(base, fingerprint=stamp, stage=stage, error=error))
 
 
-def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
-    """The suite's evaluators that can run here, and the skipped ones with the reason (the
-    weight files to place), logged once per run."""
-    evaluators, skipped = [], {}
-    for name in config.suite.evaluators:
-        evaluator = build_evaluator(name, config.suite.evaluator_options.get(name, {}))
-        try:
-            evaluator.check_available()
-        except MissingWeightsError as error:
-            if config.strict_evaluators:
-                raise
-            skipped[name] = _missing_weights(error)
-            log(f"evaluator {name}: SKIPPED, {skipped[name]}")
-            continue
-        evaluators.append(evaluator)
-    if skipped:
-        log(
-            f"  place those files in the weight store ({weights.store_root()}, set by "
-            "$WMBENCH_WEIGHTS), or run `python -m wmbench weights fetch ENTRY` (the file's "
-            "folder) on a machine with internet; `python -m wmbench weights list` shows the store"
-        )
-    return evaluators, skipped
-
-
-def build_evaluator(name: str, options: dict[str, Any]) -> Evaluator:
-    """The evaluator ``name`` with the suite's ``evaluator_options`` for it."""
-    try:
-        return EVALUATORS.get(name)(**options)
-    except TypeError as error:
-        raise InputError(
-            f"evaluator '{name}'", "evaluator_options", "the options it takes", str(error)
-        ) from error
-
-
-def _missing_weights(error: MissingWeightsError) -> str:
-    """The reason an evaluator is skipped: the exact files missing (the error's text when it
-    names none)."""
-    if not error.missing:
-        return str(error)
-    return "weights missing: " + ", ".join(str(path) for path in error.missing)
-
-
 def _run_case(
     config: RunConfig,
     store: RunStore,
@@ -307,11 +288,10 @@ def _run_case(
         timings["generate"] = measured.usage.wall_seconds
         stage = "reference"
         needs_reference = any(e.needs_reference for e in evaluators) and is_synthetic(case)
-        inputs = EvalInput(
-            case=case,
-            trajectory=request.trajectory,
-            video=generation.video,
-            generation=generation,
+        inputs = EvalInput.scoring(
+            case,
+            request.trajectory,
+            generation,
             reference=_reference(case, request, generation) if needs_reference else None,
             usage=measured.usage,
         )
@@ -347,6 +327,8 @@ def _run_case(
     log(f"{prefix}: {status} ({stages})")
     record = replace(
         base, status=status, errors=errors, metrics=metrics, timings=timings,
+        stage="evaluate" if errors else "",
+        error="; ".join(f"{name}: {reason}" for name, reason in errors.items()),
         stage_seconds=generation.stage_seconds, generation_info=generation.info,
     )  # fmt: skip
     video = generation.video if config.save_videos else None
@@ -377,7 +359,10 @@ def _reference(case: Case, request: GenerationRequest, generation: Generation) -
     oracle; a second render would cost as much as the first), else a render of the path."""
     if generation.is_ground_truth:
         return generation.video
-    return ground_truth_video(case, request.trajectory, request.fps)
+    trajectory = request.trajectory
+    if trajectory.image_size != generation.video.size:
+        trajectory = trajectory.fitted(*generation.video.size)
+    return ground_truth_video(case, trajectory, request.fps)
 
 
 def _describe(error: BaseException) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -25,11 +26,15 @@ class GenerationRequest:
     seed: int
 
 
-# Generation.info keys the evaluators read:
-REFINED = "refined"  # True: frame 0 is the input image copied (a refiner's output; SANA-WM-Bench's
-# scripts then drop it from camera scores, as ``sanawm`` does)
-POSES_DIR = "poses_dir"  # a folder of poses estimated elsewhere (``<dir>/<case_id>.npz``, see
-# pose_pipeline.estimators): the camera evaluator scores them with the ``file`` estimator
+@dataclass(frozen=True)
+class PoseSource:
+    """Poses of the generated videos estimated elsewhere: ``folder/<case_id>.npz`` (the layout
+    of :mod:`pose_pipeline.estimators`' ``file`` estimator) and the ``estimator`` that produced
+    them as the provider declares it (``pi3``; "" when undeclared). A metric computed from them
+    counts as that estimator's (``rot_err_deg/sanawm`` with declared Pi3 poses)."""
+
+    folder: Path
+    estimator: str = ""
 
 
 @dataclass
@@ -42,7 +47,11 @@ class Generation:
     know it exactly (the synthetic oracles).
     ``series`` holds what the model measured of itself over time (its recurrent state per chunk,
     the error of the path its control can express); the run stores them as ``model/<name>``.
-    ``info[REFINED]`` and ``info[POSES_DIR]`` change how the camera is scored (see above).
+    ``refined`` declares frame 0 a copy of the input image (a refiner's output): every evaluator
+    then scores frames 1.. only, as SANA-WM-Bench's ``skip_first_frame auto`` does. ``poses``
+    names poses estimated elsewhere, which the camera evaluator scores instead of estimating.
+    ``control_step_frames`` is the number of frames per control input the model conditions on
+    (e.g. 4 for one pose per latent frame), the ``local_control`` evaluator's second RPE step.
     ``is_ground_truth`` declares the video to be the exact render of the requested path (the
     oracle): the harness then uses it as the reference instead of rendering the path again."""
 
@@ -52,6 +61,9 @@ class Generation:
     depth: Any = None  # (T, H, W) float32 indexable by frame: np.ndarray or FrameSpool
     series: dict[str, np.ndarray] = field(default_factory=dict)
     is_ground_truth: bool = False
+    refined: bool = False
+    poses: PoseSource | None = None
+    control_step_frames: int | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from wmbench.core.files import atomic_write_text
 from wmbench.report.document import Bullets, Document, Heading, Table, Text, markdown
 from wmbench.report.measured import MIRROR_MARK, Run, case_values, merged_specs
 from wmbench.report.reported import ReportedFile, ReportedResult
@@ -216,6 +217,5 @@ def write_paper_report(file: ReportedFile, runs: list[Run], out: Path, command: 
             )
         ),
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(markdown(document, out.parent))
+    atomic_write_text(out, markdown(document, out.parent))
     return out

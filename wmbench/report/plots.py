@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from wmbench.core.files import atomic_write
 from wmbench.harness.records import DeclaredMetric
 from wmbench.report.measured import (
     ALL_SPLITS,
@@ -73,8 +74,7 @@ def _direction(name: str, specs: dict[str, DeclaredMetric]) -> str:
 
 
 def _save(figure: Figure, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=DPI)
+    atomic_write(path, lambda temporary: figure.savefig(temporary, dpi=DPI))
     return path
 
 

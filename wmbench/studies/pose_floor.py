@@ -23,6 +23,7 @@ from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.pipeline import annotate
 from pose_pipeline.result import Annotation, AnnotationFailure
 from pose_pipeline.scale import ExactDepth
+from wmbench.core.files import atomic_path
 from wmbench.core.paths import cache_dir
 from wmbench.core.types import Trajectory
 from wmbench.evaluators import camera_metrics
@@ -65,10 +66,8 @@ def oracle_clip(
         with np.load(path) as data:
             return OracleClip(data["frames"], data["depth"], truth, rendered)
     frames, depth = world.render_trajectory(rendered, width, height)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".partial.npz")
-    np.savez(temporary, frames=frames, depth=depth)
-    temporary.replace(path)
+    with atomic_path(path) as temporary:
+        np.savez(temporary, frames=frames, depth=depth)
     return OracleClip(frames, depth, truth, rendered)
 
 

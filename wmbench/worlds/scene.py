@@ -82,6 +82,20 @@ class World:
             textures.append(bake(surface, albedo, light, primitive, face, occluders))
         return MipAtlas(textures)
 
+    def same_textures(self, spec: dict) -> World:
+        """The world of ``spec``, whose surfaces are this world's moved or turned (the same
+        surfaces, sizes and materials, in the same order), sharing this world's baked textures
+        (their lighting stays as baked here) instead of baking them again."""
+        world = World(spec)
+        same = len(world.surfaces) == len(self.surfaces) and all(
+            a.material == b.material and np.allclose(a.size, b.size, rtol=1e-9)
+            for a, b in zip(world.surfaces, self.surfaces, strict=True)
+        )
+        if not same:
+            raise ValueError("same_textures needs the same surfaces, sizes and materials")
+        world.__dict__["atlas"] = self.atlas  # the cached_property's slot
+        return world
+
     def spec(self) -> dict:
         """The JSON-able description this world was built from."""
         return copy.deepcopy(self._spec)
