@@ -29,7 +29,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE_COMMIT = "e9d7370"  # main when issue 26 was measured (8.2 GB on a 60 s 720p clip)
