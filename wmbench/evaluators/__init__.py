@@ -11,6 +11,8 @@ EVALUATORS = Registry(
         "control": "wmbench.evaluators.control:ControlFidelity",
         "camera": "wmbench.evaluators.camera:CameraEvaluator",
         "local_control": "wmbench.evaluators.local_control:LocalControl",
+        "persistence": "wmbench.evaluators.persistence:Persistence",
+        "permanence": "wmbench.evaluators.permanence:Permanence",
         "flicker": "wmbench.evaluators.flicker:Flicker",
         "flow_consistency": "wmbench.evaluators.flow:FlowConsistency",
         "sharpness": "wmbench.evaluators.sharpness:Sharpness",

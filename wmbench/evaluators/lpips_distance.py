@@ -183,8 +183,8 @@ class LpipsDistance(Evaluator):
         pairs = evaluation_pairs(inputs.case, video.fps, len(video))
         distance = np.zeros(0)
         if len(pairs):
-            full = np.ones((len(pairs), *video.frames.shape[1:3]), dtype=bool)
-            distance = lpips_pairs(model, *pair_frames(video.frames, pairs), full)
+            full = np.ones((len(pairs), *video.size[::-1]), dtype=bool)
+            distance = lpips_pairs(model, *pair_frames(video, pairs), full)
             series |= {"sanawm/pairs": pairs, "sanawm/lpips": distance}
         metrics["revisit_lpips/sanawm"] = finite_mean(distance)
         return EvalResult(metrics=metrics, series=series)
@@ -214,8 +214,8 @@ class LpipsDistance(Evaluator):
         """``lpips/reference`` and its per-frame series (NaN and none without a reference)."""
         if inputs.reference is None:
             return float("nan"), {}
-        video, reference = inputs.video.frames, reference_frames(inputs)
+        video, reference = inputs.video, reference_frames(inputs)
         index = sample_indices(min(len(video), len(reference)), MAX_FRAMES)
-        full = np.ones((len(index), *video.shape[1:3]), dtype=bool)
-        distance = lpips_pairs(model, video[index], reference[index], full)
+        full = np.ones((len(index), *video.size[::-1]), dtype=bool)
+        distance = lpips_pairs(model, video.take(index), reference.take(index), full)
         return finite_mean(distance), {"frame_index": index, "reference": distance}

@@ -30,7 +30,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter
 
 from wmbench.core.errors import InputError
-from wmbench.core.types import Case
+from wmbench.core.types import Case, FrameSequence
 from wmbench.evaluators.base import MetricSpec, SetMetric, SetValue
 
 MAX_PAIRS = 5
@@ -98,9 +98,10 @@ def ssim_uniform(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.mean(values))
 
 
-def pair_frames(frames: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two frames of every pair: (K, H, W, 3) each."""
-    return frames[pairs[:, 0]], frames[pairs[:, 1]]
+def pair_frames(video: FrameSequence, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two frames of every pair: (K, H, W, 3) each (one random-access read)."""
+    frames = video.take(pairs.reshape(-1))
+    return frames[0::2], frames[1::2]
 
 
 class PooledPairs(SetMetric):

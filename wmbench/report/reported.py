@@ -37,13 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wmbench.core.errors import InputError
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.files import read_yaml
+from wmbench.core.paths import shipped
 from wmbench.harness.records import ModelRecord
 
-REPORTED_DIR = REPO_ROOT / "reports" / "reported"
+REPORTED_DIR = shipped("reported")
 ALL = "reported"
 SCHEMA = 1
 
@@ -165,10 +164,7 @@ def resolve(specs: list[str]) -> list[ReportedFile]:
 
 def load(path: Path) -> ReportedFile:
     """Parse and validate one reported-results file."""
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise InputError(path, "yaml", "valid YAML", str(error)) from error
+    raw = read_yaml(path, "reported results")
     top = _Fields(path, "", raw, required={"schema", "revision", "source", "entries"})
     if top.get("schema", int) != SCHEMA:
         raise InputError(path, "schema", f"schema {SCHEMA}", repr(raw["schema"]))
