@@ -63,7 +63,7 @@ class WindowDrift(Evaluator):
         return [MetricSpec("rot_err_deg/sanawm", False, "deg", "stand-in rotation error")]
 
     def evaluate(self, inputs) -> EvalResult:
-        frames = inputs.video.frames.astype(float)
+        frames = inputs.video.take(np.arange(len(inputs.video))).astype(float)
         error = np.abs(frames - frames[:1]).mean(axis=(1, 2, 3)) / 10
         windows = np.array([part.mean() for part in np.array_split(error, WINDOWS)])
         return EvalResult(
