@@ -9,62 +9,53 @@ import cv2
 import numpy as np
 
 from wmbench.core.errors import InputError
-from wmbench.core.types import Video
-from wmbench.data.video_io import frame_files
+from wmbench.core.types import FrameSequence, Video
+from wmbench.data.video_io import open_video
 
 THUMBNAIL_WIDTH = 160
 MIN_RESPONSE = 0.02  # phase-correlation peak below which the motion counts as unknown
 
 
 class FrameSource:
-    """RGB uint8 frames (H,W,3) in order, from an array (T,H,W,3), a :class:`Video`, a video file
-    or a folder of images ordered by frame number. Files are streamed, never held whole in
-    memory."""
+    """RGB uint8 frames (H,W,3) in order, from an array (T,H,W,3), a
+    :class:`~wmbench.core.types.FrameSequence` (a :class:`Video` or a lazy handle), a video file
+    or a folder of images ordered by frame number. Handles and files are streamed in chunks,
+    never held whole in memory; each pass decodes again."""
 
-    def __init__(self, source: np.ndarray | Video | str | Path) -> None:
-        self._array: np.ndarray | None = None
-        self._files: list[Path] = []
-        self._video: Path | None = None
-        if isinstance(source, Video):
-            self._array = source.frames
-        elif isinstance(source, np.ndarray):
-            self._array = Video(source, 1.0).frames
-        elif Path(source).is_dir():
-            self._files = frame_files(Path(source))  # numbered, no gaps (InputError otherwise)
-        elif Path(source).is_file():
-            self._video = Path(source)
+    def __init__(self, source: np.ndarray | FrameSequence | str | Path) -> None:
+        self._frames: FrameSequence
+        if isinstance(source, np.ndarray):
+            self._frames = Video(source, 1.0)
+        elif isinstance(source, FrameSequence):
+            self._frames = source
+        elif Path(source).exists():
+            self._frames = open_video(Path(source))  # checked decode (InputError naming it)
         else:
             raise InputError(
                 source, "video", "a video file, a frame folder or an array", "nothing there"
             )
-        self.description = str(source) if self._array is None else "<memory>"
+        self.description = "<memory>" if isinstance(self._frames, Video) else str(source)
+
+    def __len__(self) -> int:
+        return len(self._frames)
 
     def __iter__(self) -> Iterator[np.ndarray]:
-        if self._array is not None:
-            yield from self._array
-        elif self._files:
-            for path in self._files:
-                image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-                if image is None:
-                    raise InputError(path, "frame", "a readable image", "unreadable file")
-                yield cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-        else:
-            capture = cv2.VideoCapture(str(self._video))
-            try:
-                while True:
-                    ok, frame = capture.read()
-                    if not ok:
-                        break
-                    yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-            finally:
-                capture.release()
+        for chunk in self._frames.chunks():
+            yield from chunk
 
     def frames_at(self, indices: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         """``(index, frame)`` for the given sorted frame indices."""
-        wanted = set(int(i) for i in indices)
-        for index, frame in enumerate(self):
-            if index in wanted:
-                yield index, frame
+        indices = np.asarray(indices, dtype=int)
+        if len(indices) == 0:
+            return
+        start = 0
+        for chunk in self._frames.chunks():  # one decoding pass, up to the last index
+            inside = indices[(indices >= start) & (indices < start + len(chunk))]
+            for index in inside.tolist():
+                yield index, chunk[index - start]
+            start += len(chunk)
+            if start > indices[-1]:
+                return
 
 
 def _thumbnail(frame: np.ndarray) -> np.ndarray:

@@ -27,8 +27,9 @@ from pose_pipeline.matching import PROBE_MIN_VERIFIED, match, probe
 from pose_pipeline.registration import keyframe_poses, register_all_frames
 from pose_pipeline.result import Annotation, AnnotationFailure, FrameStatus
 from pose_pipeline.scale import DepthSource, estimate_scale
+from pose_pipeline.sparse import sparse_model
 from wmbench.core.errors import InputError
-from wmbench.core.types import Video
+from wmbench.core.types import FrameSequence
 
 MIN_KEYPOINTS = 64
 Progress = Callable[[str], None]
@@ -75,13 +76,13 @@ def quiet_colmap() -> Iterator[None]:
 
 
 def annotate(
-    video: np.ndarray | Video | str | Path,
+    video: np.ndarray | FrameSequence | str | Path,
     intrinsics: PinholeCamera | np.ndarray,
     config: AnnotatorConfig | None = None,
     depth: DepthSource | None = None,
     progress: Progress | None = None,
 ) -> Annotation | AnnotationFailure:
-    """Annotate ``video`` (frames (T,H,W,3) uint8, a :class:`Video`, a video file or a frame
+    """Annotate ``video`` (frames (T,H,W,3) uint8, a :class:`FrameSequence`, a video file or a frame
     folder) whose camera has pinhole ``intrinsics`` (3,3) in pixels of the frames."""
     config = config or AnnotatorConfig()
     stages = _Stages(progress)
@@ -188,9 +189,10 @@ def _reconstruct(
             scale = estimate_scale(reconstruction, depth, images)
             note["text"] = "no usable depth" if scale is None else (
                 f"x{scale.scale:.4g} from {scale.samples} points ({depth.name})")  # fmt: skip
-    if scale is not None:
-        c2w[:, :3, 3] *= scale.scale
+    factor = 1.0 if scale is None else scale.scale
+    c2w[:, :3, 3] *= factor
     first = int(np.argmax(valid))
+    world_from_model = np.linalg.inv(c2w[first]) @ np.diag([factor, factor, factor, 1.0])
     c2w = np.where(valid[:, None, None], np.linalg.inv(c2w[first]) @ c2w, np.nan)
     summary.update(
         num_frames=num_frames,
@@ -205,5 +207,6 @@ def _reconstruct(
         mean_confidence=float(confidence.mean()),
         low_confidence_frames=int((confidence < LOW_CONFIDENCE).sum()),
     )
+    sparse = sparse_model(reconstruction, pixel_scale, world_from_model)
     return Annotation(c2w, status, errors, keyframes, camera.matrix(), scale is not None, summary,
-                      confidence)  # fmt: skip
+                      confidence, sparse)  # fmt: skip

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from pose_pipeline.sparse import SparseModel
+
 
 class FrameStatus(IntEnum):
     FAILED = 0
@@ -25,7 +27,9 @@ class Annotation:
     observations in input-frame pixels (NaN elsewhere). ``confidence`` (N,) in [0, 1] is how
     well the reconstruction supports each pose (:mod:`pose_pipeline.confidence`; 0 where
     failed). ``summary`` holds registration rate, mean reprojection error and confidence, scale
-    details, timings per stage and the configuration."""
+    details, timings per stage and the configuration. ``sparse`` is the reconstruction's points
+    and observations in the same frame and unit (kept in memory for the evaluators that judge
+    the scene's geometry; :meth:`save` leaves it out)."""
 
     c2w: np.ndarray
     status: np.ndarray
@@ -35,6 +39,7 @@ class Annotation:
     metric: bool
     summary: dict[str, Any] = field(default_factory=dict)
     confidence: np.ndarray | None = None
+    sparse: SparseModel | None = field(default=None, repr=False)
 
     @property
     def valid(self) -> np.ndarray:

@@ -31,12 +31,13 @@ class DepthSource(Protocol):
 
 
 class ExactDepth:
-    """Depth known exactly, e.g. rendered by a synthetic world: (T, H, W) metres."""
+    """Depth known exactly, e.g. rendered by a synthetic world: (T, H, W) metres, an array or
+    anything indexable by frame with a ``shape`` (a spool on disk: read one map at a time)."""
 
     name = "exact"
 
     def __init__(self, depth: np.ndarray) -> None:
-        self._depth = np.asarray(depth)
+        self._depth = depth if hasattr(depth, "shape") else np.asarray(depth)
         if self._depth.ndim != 3:
             raise InputError("<depth>", "depth", "an array (T, H, W)", f"shape {self._depth.shape}")
 

@@ -27,7 +27,7 @@ from PIL import Image
 
 from reference_model import framing, streaming
 from reference_model.gdn import SCANS, named_scan, set_gdn_scan
-from reference_model.gdn_kernel import reference_scan
+from reference_model.gdn_naive import reference_scan
 from reference_model.loading import (
     DIT_FILES,
     build_pipeline,
@@ -43,7 +43,7 @@ from reference_model.stream_decode import decode, decoder_context
 from reference_model.timing import timed, timed_calls
 from wmbench.core.errors import InputError, MissingWeightsError, ModelUnavailable
 from wmbench.core.types import Trajectory, Video
-from wmbench.models.base import REFINED, Generation, GenerationRequest, ModelInfo
+from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import parse_options, to_bool
 
 NAME = "sana-wm"
@@ -264,10 +264,10 @@ class SanaWMAdapter:
                 "seed": request.seed,
                 "model_resolution": list(self.preset.resolution),
                 "model_frames": frames,
-                REFINED: self.refine,  # frame 0 is the input image: sanawm drops it
                 **({"quantization": self._quantization} if self._quantization else {}),
             },
             series=series,
+            refined=self.refine,  # frame 0 is the input image: every evaluator drops it
         )
 
     def _stream(

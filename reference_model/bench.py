@@ -168,7 +168,8 @@ def scan_section(
 ) -> str:
     """Markdown: the GDN state scan alone at each clip's shape, diffusers-style torch loop (the
     kernel's twin) against the Triton kernel, on random contractive transitions."""
-    from reference_model.gdn_kernel import reference_scan, triton_scan
+    from reference_model.gdn_kernel import triton_scan
+    from reference_model.gdn_naive import reference_scan
 
     with torch.device("meta"):
         config = preset.build_transformer().config

@@ -2,7 +2,9 @@
 environments, weights and GPUs, none of which exist on the test machines), and the request the
 contract tests drive them with. A stand-in checks the arguments and input files the real entry
 point requires, records what it received as JSON under $STANDIN_RECORD, and writes a video
-where the real one would, with the frame count the real one would (at 1/8 of its size)."""
+where the real one would, with the frame count the real one would (at 1/8 of its size). Like the
+real scripts it does its work under ``if __name__ == "__main__":`` through the callable the
+adapter's driver times (EntryPoint.timed)."""
 
 from __future__ import annotations
 
@@ -27,11 +29,12 @@ def record(data):
     with open(os.environ["STANDIN_RECORD"], "w") as handle:
         json.dump(data, handle)
 
-def write_video(path, frames, width, height, fps):
+def write_video(path, frames, width, height, fps, value=None):
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width // 8, height // 8))
     for index in range(frames):
-        writer.write(np.full((height // 8, width // 8, 3), index % 256, np.uint8))
+        level = index % 256 if value is None else value
+        writer.write(np.full((height // 8, width // 8, 3), level, np.uint8))
     writer.release()
 """
 
@@ -42,6 +45,31 @@ def install(repo: Path, script: str, body: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(PREAMBLE + textwrap.dedent(body))
     return path
+
+
+DIFFUSERS_SHIM = """
+import cv2
+import numpy as np
+
+def export_to_video(frames, path, fps):
+    height, width = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    for frame in frames:
+        rgb = np.clip(np.round(frame * 255), 0, 255).astype(np.uint8)
+        writer.write(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))
+    writer.release()
+"""
+
+
+def install_module(repo: Path, name: str, body: str) -> None:
+    """A module of the model's environment (``diffusers.utils``, ``wan``) inside the checkout,
+    which the adapter puts first on PYTHONPATH."""
+    path = repo / (name.replace(".", "/") + ".py")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for parent in path.relative_to(repo).parents:
+        if parent != Path():
+            (repo / parent / "__init__.py").touch()
+    path.write_text(textwrap.dedent(body))
 
 
 def request(

@@ -9,26 +9,31 @@ from tests import standins
 from wmbench.models.baselines.gen3c import Gen3C
 
 GEN3C = """
-parser = argparse.ArgumentParser()
-for name in ("--checkpoint_dir", "--input_image_path", "--video_save_name", "--video_save_folder",
-             "--prompt"):
-    parser.add_argument(name, required=True)
-parser.add_argument("--trajectory", required=True, choices=["left", "right", "up", "down",
-                    "zoom_in", "zoom_out", "clockwise", "counterclockwise", "none"])
-parser.add_argument("--camera_rotation", required=True,
-                    choices=["center_facing", "no_rotation", "trajectory_aligned"])
-parser.add_argument("--movement_distance", type=float, required=True)
-parser.add_argument("--guidance", type=float, required=True)
-parser.add_argument("--num_video_frames", type=int, required=True)
-parser.add_argument("--seed", type=int, required=True)
-for name in ("--foreground_masking", "--disable_prompt_upsampler"):
-    parser.add_argument(name, action="store_true")
-args = parser.parse_args()
-assert (args.num_video_frames - 1) % 120 == 0, "num_video_frames must be 121, 241, 361, ..."
-assert os.path.isdir(os.path.join(args.checkpoint_dir, "Gen3C-Cosmos-7B"))
-record({"args": vars(args)})
-write_video(os.path.join(args.video_save_folder, args.video_save_name + ".mp4"),
-            args.num_video_frames, 1280, 704, 24)
+def _predict_moge_depth():
+    pass
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    for name in ("--checkpoint_dir", "--input_image_path", "--video_save_name",
+                 "--video_save_folder", "--prompt"):
+        parser.add_argument(name, required=True)
+    parser.add_argument("--trajectory", required=True, choices=["left", "right", "up", "down",
+                        "zoom_in", "zoom_out", "clockwise", "counterclockwise", "none"])
+    parser.add_argument("--camera_rotation", required=True,
+                        choices=["center_facing", "no_rotation", "trajectory_aligned"])
+    parser.add_argument("--movement_distance", type=float, required=True)
+    parser.add_argument("--guidance", type=float, required=True)
+    parser.add_argument("--num_video_frames", type=int, required=True)
+    parser.add_argument("--seed", type=int, required=True)
+    for name in ("--foreground_masking", "--disable_prompt_upsampler"):
+        parser.add_argument(name, action="store_true")
+    args = parser.parse_args()
+    assert (args.num_video_frames - 1) % 120 == 0, "num_video_frames must be 121, 241, 361, ..."
+    assert os.path.isdir(os.path.join(args.checkpoint_dir, "Gen3C-Cosmos-7B"))
+    _predict_moge_depth()
+    record({"args": vars(args)})
+    write_video(os.path.join(args.video_save_folder, args.video_save_name + ".mp4"),
+                args.num_video_frames, 1280, 704, 24)
 """
 
 
@@ -42,5 +47,7 @@ def test_gen3c_contract(tmp_path, monkeypatch):
     assert args["num_video_frames"] == 121 and args["prompt"] == "A quiet hallway."
     assert args["trajectory"] == generation.info["control/trajectory"]
     assert args["movement_distance"] == pytest.approx(generation.info["control/movement_distance"])
-    assert generation.video.frames.shape == (17, 36, 64, 3)
+    assert generation.video.frames.shape == (17, 88, 160, 3)  # the model's own size
     assert generation.info["control"] == "camera-presets"
+    assert generation.info["ignored"][-1]["input"] == "scale"
+    assert 0 < args["movement_distance"] < 1  # MoGe units: the look-at centre is 1 ahead

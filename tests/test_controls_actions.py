@@ -1,6 +1,7 @@
 """Action and preset compilers pinned on known paths: exact where the control can say the path,
-within the stated quantisation bound where it cannot, and the kinematics against a plain port
-of Matrix-Game 3.0's own action-to-pose code."""
+held actions and their cost where it cannot, and the kinematics against a plain port of
+Matrix-Game 3.0's own action-to-pose code (the decoding tests run every compiler's output back
+through its model's own code: test_controls_decoding.py)."""
 
 from __future__ import annotations
 
@@ -9,44 +10,47 @@ import json
 import numpy as np
 import pytest
 
-from tests.control_paths import FAMILIES, circle, dolly, pitch_tilt, yaw_turn
-from wmbench.models.controls import PathError, presets
+from tests.control_paths import FAMILIES, circle, dolly, pitch_tilt, slow_walk, yaw_turn
+from wmbench.models.controls import PathError, presets, yume
 from wmbench.models.controls import action_models as actions
 from wmbench.models.controls.actions import PathState, integrate
 from wmbench.models.controls.geometry import poses_from
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_infinite_world_error_within_its_quantisation_bound(family):
-    c2w = FAMILIES[family](161)
-    control = actions.infinite_world(c2w)
-    error = PathError.between(control.expressed, c2w)
-    assert control.bound.holds(error), (error.summary(), control.bound)
-    # the bound scales with the steps: half a turn step per rotation axis
-    assert control.bound.rotation_deg == pytest.approx(control.details["turn_deg_per_frame"])
+def test_infinite_world_holds_each_action_for_its_runs():
+    c2w = slow_walk(fps=30.0)  # 0.5 m/s: half its assumed walking rate
+    control = actions.infinite_world(c2w, hold=20)
     entries = json.loads(control.files["actions.json"])
-    assert len(entries) == 161 and {e["move"] for e in entries} <= set(
-        actions.INFWORLD_MOVES.values()
-    )
+    assert len(entries) == len(c2w) and entries[-1] == {"move": "no-op", "view": "no-op"}
+    moves = [entry["move"] for entry in entries[:-1]]
+    runs = [moves[i : i + 20] for i in range(0, len(moves), 20)]
+    assert all(len(set(run)) == 1 for run in runs)  # no per-frame dithering
+    assert {run[0] for run in runs} == {"go forward", "no-op"}  # half the runs walk
+    error = PathError.between(control.expressed, c2w)
+    # on / off runs of 20 frames at 1/30 m per frame: up to half a run's walk behind or ahead
+    assert 0.1 < error.translation_m.max() <= 20 / 30 / 2 + 1e-9
 
 
-@pytest.mark.parametrize("family", ["yaw_turn", "pitch_tilt", "dolly", "strafe", "circle"])
-def test_infinite_world_is_exact_on_constant_rate_paths(family):
-    c2w = FAMILIES[family](161)
+@pytest.mark.parametrize("path", ["dolly", "yaw_turn", "pitch_tilt"])
+def test_infinite_world_is_exact_at_its_own_rates(path):
+    # 1/30 m or 1 degree per frame
+    c2w = {"dolly": dolly(91, metres=3.0), "yaw_turn": yaw_turn(91, degrees=90.0),
+           "pitch_tilt": pitch_tilt(61, degrees=60.0)}[path]  # fmt: skip
     error = PathError.between(actions.infinite_world(c2w).expressed, c2w)
     assert error.rotation_deg.max() < 1e-6 and error.translation_m.max() < 1e-9
 
 
 def test_infinite_world_action_names():
-    turn = json.loads(actions.infinite_world(yaw_turn(11)).files["actions.json"])
+    turn = json.loads(actions.infinite_world(yaw_turn(31, 30.0)).files["actions.json"])
     assert {e["view"] for e in turn[:-1]} == {"turn right"} and turn[-1] == {
         "move": "no-op",
         "view": "no-op",
     }
-    tilt = json.loads(actions.infinite_world(pitch_tilt(11)).files["actions.json"])
+    tilt = json.loads(actions.infinite_world(pitch_tilt(31, 30.0)).files["actions.json"])
     assert {e["view"] for e in tilt[:-1]} == {"turn up"}
-    walk = json.loads(actions.infinite_world(dolly(11)).files["actions.json"])
+    walk = json.loads(actions.infinite_world(dolly(31, 1.0)).files["actions.json"])
     assert {e["move"] for e in walk[:-1]} == {"go forward"}
+    assert actions.infinite_world_frames(17) == 81 and actions.infinite_world_frames(1041) == 1041
 
 
 def _mg3_port(keys, mouse):
@@ -72,7 +76,7 @@ def _mg3_port(keys, mouse):
     out = []
     r_init = np.array([[0, 0, 1], [1, 0, 0], [0, -1, 0]], dtype=float)
     for x, y, z, pitch, yaw in poses:
-        p, q = np.deg2rad(pitch), np.deg2rad(yaw)
+        p, q = -np.deg2rad(pitch), np.deg2rad(yaw)  # pitch as its labels read it: I (+) is up
         rz = np.array([[np.cos(q), -np.sin(q), 0], [np.sin(q), np.cos(q), 0], [0, 0, 1]])
         ry = np.array([[np.cos(p), 0, np.sin(p)], [0, 1, 0], [-np.sin(p), 0, np.cos(p)]])
         e = np.eye(4)
@@ -89,7 +93,7 @@ def test_matrix_game_kinematics_match_its_own_code():
     key = rng.integers(0, 5, frames)  # q w s d a
     mouse = rng.integers(0, 5, frames)  # u l j k i
     onehot = {0: (0, 0, 0, 0), 1: (1, 0, 0, 0), 2: (0, 1, 0, 0), 3: (0, 0, 0, 1), 4: (0, 0, 1, 0)}
-    values = {0: (0, 0), 1: (0, 0.1), 2: (0, -0.1), 3: (-0.1, 0), 4: (0.1, 0)}  # (mouse_x, mouse_y)
+    values = {0: (0, 0), 1: (0, 0.1), 2: (0, -0.1), 3: (-0.1, 0), 4: (0.1, 0)}  # u l j k i
     theirs = _mg3_port([onehot[k] for k in key], [values[m] for m in mouse])
     effects = np.zeros((frames, 4))
     effects[:, [0, 1]] = actions.MG3_MOUSE.effects[mouse]
@@ -122,25 +126,35 @@ def test_matrix_game_single_axis_error_within_half_an_iteration(family):
 
 
 @pytest.mark.parametrize("family", ["yaw_turn", "pitch_tilt", "dolly", "strafe", "circle"])
-def test_yume_exact_on_constant_rate_paths(family):
-    c2w = FAMILIES[family](96)
-    control = actions.yume(c2w, "A street.")
+def test_yume_exact_on_constant_rate_paths_within_its_range(family):
+    c2w = circle(97, radius=1.0) if family == "circle" else FAMILIES[family](97)
+    control = yume.yume(c2w, "A street.")
     error = PathError.between(control.expressed, c2w)
     assert error.rotation_deg.max() < 1e-6 and error.translation_m.max() < 1e-9
     lines = control.files["caption.txt"].decode().split("\n")
     assert len(lines) == 3 and all(line.startswith("A street.Person ") for line in lines)
+    assert control.details["clipped_segments"] == 0
 
 
-def test_yume_captions_carry_its_vocabulary_and_magnitudes():
-    control = actions.yume(circle(64), "A.")
+def test_yume_captions_carry_its_vocabulary_and_magnitudes_in_its_units():
+    control = yume.yume(circle(65, radius=1.0), "A.")
     line = control.files["caption.txt"].decode().split("\n")[0]
     assert "Person moves forward (W).Camera turns right (→).Actual distance moved:" in line
-    speed, travel, view = actions.yume_magnitudes(control.expressed[:33])
-    assert view == pytest.approx(360 / 63, rel=1e-9)  # constant turn per frame
-    assert travel == pytest.approx(360 / 63, rel=1e-6)  # a circle turns its travel as much
-    assert f"View rotation speed:{view}." in line and f"{speed * 100} at 100 meters" in line
-    tilt = actions.yume(pitch_tilt(32), "A.").files["caption.txt"].decode()
+    speed, travel, view = yume.yume_magnitudes(control.expressed[:33])
+    assert view == pytest.approx(360 / 64, rel=1e-9)  # constant turn per frame
+    assert travel == pytest.approx(360 / 64, rel=1e-6)  # a circle turns its travel as much
+    value = speed * yume.YUME_VALUE_PER_MPS  # m/s at its data's 30 fps, in caption.txt's units
+    assert 0.1 <= value <= 10 and f"Actual distance moved:{value} at 100 meters" in line
+    assert f"View rotation speed:{view}." in line
+    tilt = yume.yume(pitch_tilt(33), "A.").files["caption.txt"].decode()
     assert "Person stands still (·).Camera tilts up (↑)." in tilt
+    fast = yume.yume(dolly(33, metres=10.0), "A.")  # 9.4 m/s at 30 fps: beyond 10 units
+    assert (
+        fast.details["clipped_segments"] == 1
+        and "moved:10.0 at" in fast.files["caption.txt"].decode()
+    )
+    moved = np.linalg.norm(fast.expressed[-1, :3, 3] - fast.expressed[0, :3, 3])
+    assert moved == pytest.approx(10.0 / yume.YUME_VALUE_PER_MPS / 30 * 32)
 
 
 def test_path_state_reads_yaw_pitch_and_heading_steps():
@@ -155,6 +169,7 @@ def test_gen3c_recovers_its_own_presets_and_reports_what_it_cannot_say():
                                  ("up", "trajectory_aligned"),
                                  ("clockwise", "center_facing")]:  # fmt: skip
         path = presets.preset_path(trajectory, rotation, 0.4, 121)
+        path[:, :3, 3] /= presets.GEN3C_UNITS_PER_METRE  # its units to metres
         control = presets.gen3c(path)
         assert control.details["trajectory"] == trajectory
         assert control.details["camera_rotation"] == rotation

@@ -100,3 +100,23 @@ def test_cli_annotates_a_frame_folder_in_metres(annotation, clip, tmp_path):
     written = load(out)
     assert isinstance(written, Annotation) and written.metric
     assert rerun_gap(written, annotation) <= REPEAT_ATOL
+
+
+def test_sparse_model_lies_where_the_poses_and_the_exact_depth_say(annotation, clip):
+    """The record's points, in the annotation's frame and metres, reproject onto their
+    observations through the annotation's poses and sit at the exact depth there."""
+    sparse = annotation.sparse
+    assert sparse is not None and len(sparse.points) > 100
+    assert set(np.unique(sparse.obs_frame)) == set(annotation.keyframes.tolist())
+    K = annotation.intrinsics
+    errors, ratios = [], []
+    for frame in annotation.keyframes:
+        xy, points = sparse.observed_in(int(frame))
+        w2c = np.linalg.inv(annotation.c2w[frame])
+        camera = points @ w2c[:3, :3].T + w2c[:3, 3]
+        projected = camera @ K.T
+        errors.append(np.linalg.norm(projected[:, :2] / projected[:, 2:] - xy, axis=1))
+        u, v = np.rint(xy).astype(int).T
+        ratios.append(camera[:, 2] / clip.depth[frame][v, u])
+    assert np.median(np.concatenate(errors)) < 0.5
+    assert np.median(np.concatenate(ratios)) == pytest.approx(1.0, abs=0.01)

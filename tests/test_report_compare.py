@@ -167,3 +167,21 @@ def test_patterns_match_after_exact_names(tmp_path):
 def test_the_shipped_ci_thresholds_file_loads():
     thresholds = load_thresholds(Path(__file__).resolve().parents[1] / "suites/thresholds/ci.yaml")
     assert thresholds.sigma == 2.0
+
+
+def test_paired_interval_of_a_known_offset(base, tmp_path):
+    """NEW = BASE + 0.5 +- 0.05 per case: the paired bootstrap interval holds 0.5, and a
+    threshold of 1.96 x noise (about its half-width) does not call it noise."""
+    shifts = iter([0.45, 0.55, 0.5, 0.47, 0.53])
+
+    def edit(result):
+        result["metrics"]["peak_memory_gb"] += next(shifts)
+
+    new = _copy(base, tmp_path, "shifted", edit)
+    thresholds = tmp_path / "t.yaml"
+    thresholds.write_text("sigma: 1.96\n")
+    assert _compare(base, new, thresholds=thresholds, csv=tmp_path / "c.csv") == 1
+    row = pd.read_csv(tmp_path / "c.csv").set_index("metric").loc["peak_memory_gb"]
+    assert row["ci_low"] <= 0.5 <= row["ci_high"] and row["ci_high"] - row["ci_low"] < 0.1
+    assert row["delta"] == pytest.approx(0.5, abs=0.01) and row["status"] == "REGRESSED"
+    assert row["allowance"] == pytest.approx(1.96 * row["noise"])

@@ -108,18 +108,25 @@ def test_report_writes_markdown_html_csv_and_figures(runs, tmp_path, capsys):
     command = ["report", str(runs / "camera_a"), str(runs / "camera_b"), "--against", "reported"]
     assert main([*command, "--out", str(out)]) == 0
     names = {path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file()}
-    figures = [  # one figure per evaluator family
+    figures = [  # the publication's figures, then one figure per evaluator family
+        "paper_quality_vs_throughput",
+        "paper_drift",
         "over_time_fakecam",
-        "quality_vs_throughput_fakecam",
         "split_bars_fakecam",
         "split_bars_throughput",
     ]
-    assert names == {
+    pages = {name for name in names if name.startswith("cases/")}
+    assert names - pages == {
         "leaderboard.md",
         "leaderboard.html",
         "leaderboard.csv",
+        "headline.csv",
         *(f"plots/{figure}.png" for figure in figures),
     }
+    model_pages = {name for name in pages if name.count("/") == 3}  # cases/<run>/<key>/index
+    assert len(model_pages) == 4  # 2 runs x (static, fade)
+    case_pages = {name for name in pages if name.endswith("index.html")} - model_pages
+    assert len(case_pages) == 4 * 4
     for png in out.glob("plots/*.png"):
         width, height = Image.open(png).size
         assert 400 < width <= 2400 and 300 < height <= 2400  # readable at 100 % zoom
@@ -164,7 +171,8 @@ def test_reported_numbers_share_a_column_only_with_the_same_unit(runs):
     notes = reported_table(reported.resolve(["sana_wm"]), merged_specs(loaded)).set_index("value")
     assert notes.loc["4.5", "row"] == "beside `rot_err_deg/sanawm` (the same formulas)"
     assert notes.loc["74.7", "row"] == "own row: `peak_memory_gb` is in GiB, this in GB"
-    assert notes.loc["14.8", "row"] == "own row: no run given measures `revisit_psnr_db/sanawm`"
+    pooled = "revisit_psnr_db_pooled/sanawm"
+    assert notes.loc["14.8", "row"] == f"own row: no run given measures `{pooled}`"
     board = wide_table(long).set_index("metric")
     assert board.columns[0] == "evaluator" and board.columns[1].endswith("(run camera_a)")
     assert board.loc["↓ peak memory [GB]", "evaluator"] == "(reported only)"
@@ -210,7 +218,7 @@ def test_figures_needing_absent_data_are_skipped_with_a_note(runs, tmp_path, cap
     out = tmp_path / "plain"
     assert main(["report", str(runs / "plain"), "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "no per-window series" in printed and "throughput only" in printed
+    assert "no per-window series" in printed and "no published table given" in printed
     assert [p.name for p in out.glob("plots/*.png")] == ["split_bars_throughput.png"]
     markdown = (out / "leaderboard.md").read_text()
     assert "**Metrics over the video, per window.** Skipped" in markdown
@@ -252,18 +260,26 @@ def test_per_frame_series_are_not_window_series(stored):
 
 
 def test_show_and_report_print_identical_cells(runs, tmp_path, capsys):
-    """The terminal leaderboard and the Markdown report come from one table model and one
-    formatter: every cell of ``show`` appears, identically, in the report's table."""
+    """The terminal summary and the Markdown report come from one table model and one
+    formatter: every headline cell of ``show`` appears, identically, in the report's table."""
+    from wmbench.report import headline, reported
+    from wmbench.report.measured import merged_specs
+
     run = runs / "camera_a"
     assert main(["show", str(run)]) == 0
     shown = capsys.readouterr().out
-    assert main(["report", str(run), "--out", str(tmp_path / "board")]) == 0
-    markdown = (tmp_path / "board" / "leaderboard.md").read_text()
+    assert main(["report", str(run), "--against", "reported", "--out", str(tmp_path / "b")]) == 0
+    markdown = (tmp_path / "b" / "leaderboard.md").read_text()
     loaded = load_runs([run])
-    board = wide_table(long_table(loaded, [], loaded[0].specs))
-    cells = [cell for column in board.columns[2:] for cell in board[column] if cell]
-    assert cells and all(cell in shown for cell in cells)
+    files, specs = reported.resolve(["reported"]), merged_specs(loaded)
+    board = headline.build(loaded, files, long_table(loaded, files, specs), specs)
     rows = [line for line in markdown.splitlines() if line.startswith("| ")]
-    for metric, *values in board[["metric", *board.columns[2:]]].itertuples(index=False):
-        row = next(line for line in rows if f"| {metric} |" in line)  # the all-cases table
-        assert all(f"| {value} |" in row or not value for value in values)
+    for split in board.splits:
+        table = headline.frame(board, split)
+        measured = table[table["source"] == "measured"]
+        cells = [cell for column in table.columns[5:] for cell in measured[column] if cell]
+        assert any("[" in cell for cell in cells)  # intervals over the 2 cases per split
+        assert cells and all(cell in shown for cell in cells)
+        for values in measured.itertuples(index=False):
+            assert any(all(f"| {value} |" in row or not value for value in values) for row in rows)
+    assert len(shown.splitlines()) < 40  # a summary, not every metric

@@ -137,7 +137,7 @@ def test_videos_mode_scores_a_directory(bench, tmp_path):
     results = pd.read_csv(out / "results.csv")
     assert set(results["status"]) == {"ok"} and len(results) == 4
     case = json.loads(next(out.glob("cases/*/hard_60s/indoor_001/result.json")).read_text())
-    assert case["generation_info"]["resized"] is True
+    assert case["generation_info"]["size"] == [80, 60]  # scored at the size it was written
 
 
 def test_videos_mode_reports_short_and_unreadable_videos(bench, tmp_path):

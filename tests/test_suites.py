@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from tests.benchdata import write_bench
+from wmbench.api import load_suite
 from wmbench.core.errors import InputError
 from wmbench.data.sanawm_bench import read_benchmark
-from wmbench.data.suites import Overrides, load_suite, read_suite_file
+from wmbench.data.suites import Overrides, read_suite_file
 
 
 @pytest.fixture

@@ -18,13 +18,28 @@ import pandas as pd
 
 from wmbench.core.errors import InputError
 from wmbench.core.types import Suite
-from wmbench.data.suite_fields import check_names, check_seed
-from wmbench.data.suites import Overrides, load_suite
+from wmbench.data import suites
+from wmbench.data.suite_fields import Registered, check_names, check_seed
+from wmbench.data.suites import Overrides
+from wmbench.evaluators import EVALUATORS
 from wmbench.harness.records import FAILED, PARTIAL, RunRecord, Summary
 from wmbench.harness.runner import ModelChoice, RunConfig, run
 from wmbench.harness.store import RunStore
+from wmbench.models import MODELS
+from wmbench.worlds.mirror import ensure_mirror
 
 __all__ = ["ModelChoice", "Overrides", "RunResult", "evaluate", "load_suite"]
+
+
+def registered() -> Registered:
+    """The model and evaluator names registered now (built-ins and entry points)."""
+    return Registered(tuple(MODELS.names()), tuple(EVALUATORS.names()))
+
+
+def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
+    """:func:`wmbench.data.suites.load_suite` checked against the registered names, with the
+    synthetic mirror of :mod:`wmbench.worlds.mirror` as its fallback data."""
+    return suites.load_suite(name_or_path, overrides, registered(), ensure_mirror)
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,9 @@ def evaluate(
     if evaluators is not None:
         if not evaluators:
             raise InputError("evaluate", "evaluators", "at least one evaluator name", "none")
-        names = check_names(list(evaluators), "evaluator", "--evaluators", "evaluators")
+        names = check_names(
+            list(evaluators), "evaluator", "--evaluators", "evaluators", registered()
+        )
         loaded = replace(loaded, evaluators=names)
     choices = [ModelChoice(m) if isinstance(m, str) else m for m in models or loaded.models]
     extra = options or {}

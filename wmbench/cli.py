@@ -114,8 +114,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--retry-failed", action="store_true", help="rerun cases that failed before")
     run.set_defaults(handler=_run)
 
-    listing = verbs.add_parser("list", help="list suites, models and evaluators")
-    listing.add_argument("what", nargs="?", choices=["suites", "models", "evaluators"])
+    listing = verbs.add_parser("list", help="list suites, models, evaluators and metrics")
+    listing.add_argument("what", nargs="?", choices=["suites", "models", "evaluators", "metrics"])
     listing.set_defaults(handler=_list)
 
     doctor = verbs.add_parser("doctor", help="check that a model can run here, line by line")
@@ -225,7 +225,6 @@ def _run(args: argparse.Namespace) -> int:
     )
     (run,) = load_runs([result.out])
     print(render(run))
-    print(f"\nresults: {result.out / 'results.csv'}\nsummary: {result.out / 'summary.json'}")
     print(f"wall time: {time.perf_counter() - started:.1f} s")
     if result.failed_cases or result.partial_cases:
         print(
@@ -251,9 +250,29 @@ def _list(args: argparse.Namespace) -> int:
         if args.what in (None, what):
             print(f"{what}:")
             for name in names:
-                control = _control(name) if what == "models" else ""
+                # the control type needs the adapter imported: only when models are asked for
+                control = _control(name) if args.what == "models" else ""
                 print(f"  {name:<16} {control}".rstrip())
+    if args.what == "metrics":  # imports every evaluator: only when asked for
+        _list_metrics()
+    elif args.what is None:
+        print("metrics: `python -m wmbench list metrics` (name, unit, direction, evaluator, "
+              "identity, weights)")  # fmt: skip
     return 0
+
+
+def _list_metrics() -> None:
+    """Every metric a run can produce, as the evaluators declare it."""
+    import pandas as pd
+
+    from wmbench.report.catalogue import catalogue, catalogue_table
+
+    entries, broken = catalogue()
+    print(f"metrics ({len(entries)}, as the evaluators declare them):")
+    with pd.option_context("display.width", 250, "display.max_rows", None):
+        print(catalogue_table(entries).to_string(index=False))
+    for name, reason in broken.items():
+        print(f"evaluator {name}: metrics not listed, it cannot be constructed here: {reason}")
 
 
 def _control(name: str) -> str:

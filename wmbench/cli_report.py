@@ -123,8 +123,11 @@ def _report(args: argparse.Namespace) -> int:
         raise InputError("report", "RUN", "at least one run directory (or --paper NAME)")
     out = args.out or Path("reports") / runs[0].label
     written = write_leaderboard(runs, reported.resolve(args.against), out, args.quality)
-    for path in (written.markdown, written.html, written.csv, *written.figures):
-        print(f"wrote {path}")
+    tables = [written.markdown, written.html, written.csv, written.headline_csv]
+    print(f"wrote {', '.join(str(path) for path in tables if path)}")
+    print(f"figures: {len(written.figures)} in {out / 'plots'}")
+    for page in written.model_pages:
+        print(f"cases: {page}")
     for note in written.notes:
         print(f"note: {note}")
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from reference_model.presets import PRESETS, RELEASE_SCHEDULER_SHIFT
 from wmbench.core.errors import InputError
 from wmbench.core.files import read_yaml
 
-CONFIG_DIR = Path(__file__).parent / "configs"
+CONFIG_DIR = Path(files("reference_model.training").joinpath("configs"))  # package data
 TIMESTEP_SAMPLERS = ("shifted", "logit_normal")
 STRATEGIES = ("ddp", "fsdp")
 LR_SCHEDULES = ("cosine", "constant")

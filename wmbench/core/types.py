@@ -15,14 +15,17 @@ Conventions (the one place they are stated; readers and adapters convert at the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from wmbench.core.errors import InputError
 
 RIGIDITY_TOLERANCE = 1e-3
+CHUNK_FRAMES = 32  # frames per chunk of a streamed pass (memory: CHUNK_FRAMES decoded frames)
 
 
 def check_poses(c2w: np.ndarray, source: str, field_name: str) -> None:
@@ -104,6 +107,12 @@ class Trajectory:
                 f"at least the {num_frames} frames the run generates", f"{len(self)} poses",
             )  # fmt: skip
         return replace(self, c2w=self.c2w[:num_frames], intrinsics=self.intrinsics[:num_frames])
+
+    def tail(self, first: int) -> Trajectory:
+        """The poses from frame ``first`` on."""
+        if not 0 <= first < len(self):
+            raise InputError(self.source, "first", f"a frame in 0..{len(self) - 1}", str(first))
+        return replace(self, c2w=self.c2w[first:], intrinsics=self.intrinsics[first:])
 
     def resized(self, width: int, height: int) -> Trajectory:
         """The same cameras for frames resized (stretched) to ``width`` x ``height``.
@@ -265,3 +274,81 @@ class Video:
     def size(self) -> tuple[int, int]:
         """(width, height)."""
         return (self.frames.shape[2], self.frames.shape[1])
+
+    def chunks(self, size: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+        """The frames in order, ``size`` at a time (views, no copy)."""
+        for start in range(0, len(self.frames), size):
+            yield self.frames[start : start + size]
+
+    def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
+        """The frames at ``indices`` (K, H, W, 3), in the order given."""
+        return self.frames[np.asarray(indices, dtype=int)]
+
+
+@runtime_checkable
+class FrameSequence(Protocol):
+    """Frames (H, W, 3) uint8 RGB at ``fps`` that need not be in memory: a :class:`Video`, or a
+    lazy handle on a file (:mod:`wmbench.data.video_io`). Streaming consumers read them in
+    ``chunks`` (one pass, bounded memory); a few chosen frames come from ``take``."""
+
+    fps: float
+
+    def __len__(self) -> int: ...
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        ...
+
+    def chunks(self, size: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+        """The frames in order, as arrays (n, H, W, 3) of at most ``size`` frames."""
+        ...
+
+    def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
+        """The frames at ``indices`` (K, H, W, 3), in the order given."""
+        ...
+
+
+@dataclass(frozen=True)
+class FramesFrom:
+    """The frames of ``source`` from index ``first`` on, read lazily through ``source`` (a
+    refined generation's scored frames: frame 0, the input image, left out)."""
+
+    source: FrameSequence
+    first: int
+
+    @property
+    def fps(self) -> float:
+        return self.source.fps
+
+    def __len__(self) -> int:
+        return max(0, len(self.source) - self.first)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        return self.source.size
+
+    def chunks(self, size: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+        """The frames in order, as arrays (n, H, W, 3) of at most ``size`` frames."""
+        skip = self.first
+        for chunk in self.source.chunks(size):
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            yield chunk[skip:]
+            skip = 0
+
+    def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
+        """The frames at ``indices`` (K, H, W, 3), in the order given."""
+        return self.source.take(np.asarray(indices, dtype=int) + self.first)
+
+
+def frames_from(video: FrameSequence, first: int) -> FrameSequence:
+    """``video`` without its first ``first`` frames: a :class:`Video` view in memory, else a
+    lazy :class:`FramesFrom`."""
+    if not first:
+        return video
+    if isinstance(video, Video):
+        return Video(video.frames[first:], video.fps)
+    return FramesFrom(video, first)

@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
 import os
 import shutil
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
 from pathlib import Path
 
-from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError, MissingPackage, MissingWeightsError
 from wmbench.core.files import atomic_path
 from wmbench.core.paths import cache_dir
-from wmbench.core.weight_entries import CONVERSIONS, ENTRIES
+from wmbench.core.weight_entries import CONVERSION_GROUP, CONVERSIONS, ENTRIES
 
 DIGEST_CHARS = 16  # of a sha256 in hex, as listed and recorded
 
@@ -177,11 +177,12 @@ def _checksum(source: str, expected: str) -> Callable[[Path], None]:
 
 
 def convert(name: str) -> Path:
-    """Run conversion ``name`` of :data:`CONVERSIONS`; the path it wrote."""
-    if name not in CONVERSIONS:
+    """Run conversion ``name`` of :data:`CONVERSIONS` (its function: the entry point of that
+    name in :data:`CONVERSION_GROUP`); the path it wrote."""
+    functions = {ep.name: ep for ep in entry_points(group=CONVERSION_GROUP)}
+    if name not in CONVERSIONS or name not in functions:
         raise KeyError(f"unknown conversion '{name}'; known: {', '.join(CONVERSIONS)}")
-    module, function = CONVERSIONS[name].function.split(":")
-    return getattr(importlib.import_module(module), function)()
+    return functions[name].load()()
 
 
 def _download(source: str, target: Path) -> None:
@@ -200,7 +201,10 @@ def _download(source: str, target: Path) -> None:
             archive.unlink(missing_ok=True)
         return
     if source.startswith("hf://"):
-        from huggingface_hub import hf_hub_download
+        try:
+            from huggingface_hub import hf_hub_download
+        except ImportError as error:
+            raise MissingPackage("huggingface_hub", "data", f"downloading {source}") from error
 
         owner, repo, path = source.removeprefix("hf://").split("/", 2)
         cached = hf_hub_download(repo_id=f"{owner}/{repo}", filename=path)

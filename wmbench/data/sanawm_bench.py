@@ -30,6 +30,9 @@ from wmbench.core.types import Case, Trajectory
 
 DATASET_NAME = "Efficient-Large-Model/SANA-WM-Bench"
 SPLIT_DIRS = {"simple_60s": "benchmark_v2_smooth_60s", "hard_60s": "benchmark_v2_hard_60s"}
+# The synthetic mirror's plans (``data.mirror.plan`` of a suite): the splits each writes, in
+# this layout. ``long_form``'s 10-minute paths are wmbench's own, not SANA-WM-Bench's.
+MIRROR_SPLITS = {"one_minute": SPLIT_DIRS, "long_form": {"long_600s": "wmbench_long_600s"}}
 EXPORT_DIR = "sanawm_export_v2"
 MANIFEST = "run_manifest.jsonl"
 MIRROR_MARKER = "SYNTHETIC_MIRROR.txt"

@@ -1,5 +1,10 @@
 """The evaluator contract: named metrics with declared direction, computed per case, and
-set-level metrics aggregated torchmetrics-style (``update`` per case, ``compute`` once)."""
+set-level metrics aggregated torchmetrics-style (``update`` per case, ``compute`` once).
+
+Evaluators that look at every frame do it in one streamed pass: they declare
+:class:`FrameAccumulator` s (state updated chunk by chunk, torchmetrics style) in
+:meth:`Evaluator.accumulators`; the harness feeds every evaluator's accumulators from one
+decoding pass (:meth:`EvalInput.prefetch`), so memory is bounded by the chunk, not the video."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import numpy as np
 
 from wmbench.core import weights
 from wmbench.core.resources import ResourceUsage
-from wmbench.core.types import Case, Trajectory, Video
+from wmbench.core.types import Case, FrameSequence, Trajectory, frames_from
 from wmbench.models.base import Generation
 
 T = TypeVar("T")
@@ -37,29 +42,105 @@ class SharedKey(Generic[T]):
     name: str
 
 
+class FrameAccumulator(ABC, Generic[T]):
+    """State over a video's frames in order: :meth:`update` with each chunk (frames
+    ``start`` .. ``start + len(chunk) - 1``), then :meth:`compute` once."""
+
+    @abstractmethod
+    def update(self, chunk: np.ndarray, start: int) -> None:
+        """Add the frames ``chunk`` (n, H, W, 3) uint8, the first being frame ``start``."""
+
+    @abstractmethod
+    def compute(self) -> T:
+        """The result over every frame added."""
+
+
+def accumulate(
+    video: FrameSequence, accumulators: Mapping[Any, FrameAccumulator[Any]]
+) -> dict[Any, Any]:
+    """Feed ``accumulators`` from one pass over ``video``'s chunks; their results by key."""
+    start = 0
+    for chunk in video.chunks():
+        for accumulator in accumulators.values():
+            accumulator.update(chunk, start)
+        start += len(chunk)
+    return {key: accumulator.compute() for key, accumulator in accumulators.items()}
+
+
+Accumulators = dict[SharedKey[Any], Callable[[], FrameAccumulator[Any]]]
+
+
 @dataclass
 class EvalInput:
     """Everything an evaluator may look at for one case.
 
-    ``trajectory`` is the requested camera path (as given to the model); ``reference`` is a
-    ground-truth video when the suite has one; ``usage`` is the measured wall time and peak
-    memory of the generation. Expensive artefacts shared by several evaluators (estimated
-    poses, optical flow) go through :meth:`shared`, computed once per case.
+    ``video`` holds the frames every evaluator scores and ``trajectory`` the requested camera
+    path for them, in pixels of the video's own size; ``first_frame`` is the index in the
+    written video (``generation.video``) of ``video``'s frame 0: 1 for a refined generation,
+    whose frame 0 (the input image) no evaluator scores (SANA-WM-Bench's ``skip_first_frame
+    auto``), else 0. ``reference`` is a ground-truth video of the same frames when the suite has
+    one; ``usage`` is the measured wall time and peak memory of the generation. Expensive
+    artefacts shared by several evaluators (estimated poses, optical flow) go through
+    :meth:`shared`, computed once per case. :meth:`scoring` builds one from a generation.
     """
 
     case: Case
     trajectory: Trajectory
-    video: Video
+    video: FrameSequence
     generation: Generation
-    reference: Video | None = None
+    reference: FrameSequence | None = None
     usage: ResourceUsage | None = None
+    first_frame: int = 0
+    written_trajectory: Trajectory | None = None
     _shared: dict[SharedKey[Any], Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def scoring(
+        cls,
+        case: Case,
+        trajectory: Trajectory,
+        generation: Generation,
+        reference: FrameSequence | None = None,
+        usage: ResourceUsage | None = None,
+    ) -> EvalInput:
+        """What evaluators score of ``generation``: the video as written, at its own size
+        (``trajectory``, the requested path for every written frame, is scaled to it), without
+        frame 0 when the generation is refined (``reference`` likewise)."""
+        video = generation.video
+        if trajectory.image_size != video.size:
+            trajectory = trajectory.fitted(*video.size)
+        first = 1 if generation.refined else 0
+        written = trajectory
+        if first:
+            video = frames_from(video, first)
+            trajectory = trajectory.tail(first)
+            if reference is not None:
+                reference = frames_from(reference, first)
+        return cls(case, trajectory, video, generation, reference, usage, first, written)
+
+    def written(self) -> tuple[FrameSequence, Trajectory]:
+        """The video as written (frame 0 included) and the requested path for its frames."""
+        if not self.first_frame:
+            return self.video, self.trajectory
+        if self.written_trajectory is None:
+            raise ValueError("an EvalInput with first_frame > 0 needs written_trajectory")
+        return self.generation.video, self.written_trajectory
 
     def shared(self, key: SharedKey[T], compute: Callable[[], T]) -> T:
         """The artefact ``key`` of this case, computed by ``compute`` the first time."""
         if key not in self._shared:
             self._shared[key] = compute()
         return self._shared[key]
+
+    def streamed(self, key: SharedKey[T], make: Callable[[], FrameAccumulator[T]]) -> T:
+        """The artefact ``key``: a :meth:`prefetch` result, or one pass of ``make()`` now."""
+        return self.shared(key, lambda: accumulate(self.video, {key: make()})[key])
+
+    def prefetch(self, accumulators: Accumulators) -> None:
+        """Compute every artefact of ``accumulators`` not yet shared in one pass over the video."""
+        missing = {key: make() for key, make in accumulators.items() if key not in self._shared}
+        if missing:
+            self._shared.update(accumulate(self.video, missing))
 
 
 @dataclass
@@ -135,9 +216,18 @@ class Evaluator(ABC):
         key = SharedKey[EvalResult](f"result/{self.name}/{self.version}")
         return inputs.shared(key, lambda: self.evaluate(inputs))
 
+    def accumulators(self, inputs: EvalInput) -> Accumulators:
+        """The streamed artefacts :meth:`evaluate` reads (computed in the harness's one pass)."""
+        return {}
+
     def check_available(self) -> None:
         """Raise :class:`MissingWeightsError` naming every missing file of ``weight_entries``."""
         weights.require_all(*self.weight_entries)
+
+    def limitations(self) -> list[str]:
+        """What this run's scores cannot stand for here, one line each (logged when the run
+        starts; e.g. the camera's: no Table-2-comparable numbers without Pi3)."""
+        return []
 
     def notes(self) -> str | None:
         """What to print beside this evaluator's scores (e.g. the annotator's floor)."""

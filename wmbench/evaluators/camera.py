@@ -4,33 +4,36 @@ The video's cameras come from a pose estimator (:mod:`pose_pipeline.estimators`)
 by default (pycolmap SfM with the requested intrinsics fixed; metric scale from the generation's
 exact depth when a synthetic oracle gives it, else from the metric monocular depth model when
 its weights are in the local store), ``file`` (poses computed elsewhere; used for a case whenever
-the model's generation names a folder of them, ``Generation.info[POSES_DIR]``) or ``pi3``. The
-suite chooses it (``evaluator_options: {camera: {estimator: NAME, ...options}}``); the estimator
-and its settings are part of the evaluator's identity (:meth:`CameraEvaluator.identity`, filed
-with every model's metrics) and of its note in ``run.json``. The estimate is compared with the
-requested trajectory under four protocols, defined in :mod:`wmbench.evaluators.camera_metrics`:
-``cami2v`` (sums, radians, per-trajectory normalisation), ``worldscore`` (per-frame means,
-degrees, one fitted translation scale), ``wmbench`` (the default: Sim(3)-aligned per-frame means
-in degrees and metres, plus 10 s windows as series) and ``sanawm`` (SANA-WM-Bench's scripts:
-every 4th frame, all-frame extrinsic alignment; frame 0 dropped for refined outputs,
-``Generation.info[REFINED]``). The first three need a pose for every frame: for an estimator
-that gives fewer (``pi3``: every 4th) they are blank.
+the model's generation names them, ``Generation.poses``) or ``pi3``. The suite chooses it
+(``evaluator_options: {camera: {estimator: NAME, ...options}}``), and may name a separate
+estimator for ``sanawm`` (``sanawm_estimator: pi3``, used when it can run here; otherwise the
+run says once that Table-2-comparable numbers need it). The estimators and their settings are
+part of the evaluator's identity (:meth:`CameraEvaluator.identity`, filed with every model's
+metrics) and of its note in ``run.json``. The estimate is compared with the requested trajectory
+under four protocols, defined in :mod:`wmbench.evaluators.camera_metrics`: ``cami2v`` (sums,
+radians, per-trajectory normalisation), ``worldscore`` (per-frame means, degrees, one fitted
+translation scale), ``wmbench`` (the default: Sim(3)-aligned per-frame means in degrees and
+metres, plus 10 s windows as series) and ``sanawm`` (SANA-WM-Bench's scripts: every 4th frame,
+all-frame extrinsic alignment). The first three need a pose for every frame: for an estimator
+that gives fewer (``pi3``: every 4th) they are blank. A ``sanawm`` number from another
+estimator than Pi3 is named ``*/sanawm@<estimator>`` (:mod:`wmbench.evaluators.camera_scoring`).
 
-Frames the estimator could not place are scored as the static-camera baseline (the camera
-frozen at the first frame's pose), never dropped; a video that cannot be reconstructed at all
-scores that baseline everywhere, with ``annotation_failed`` = 1, and ``pose_failures/sanawm``
-counts the failed frames ``sanawm`` scores. Every case saves its estimate as the artefact
-``poses`` (``poses.npz``: :meth:`EstimatedPoses.to_arrays` plus the requested path, fps and the
-refined flag), from which :func:`score_saved` recomputes every protocol (``wmbench rescore``).
-The annotator's own floor (its error on oracle videos of synthetic worlds) is measured by
-``benchmarks/bench_pose.py`` and read back by :meth:`CameraEvaluator.notes`.
+Refined generations: poses are estimated on the written video; every protocol drops frame 0.
+Failures: frames the estimator could not place score the static-camera baseline (the camera
+frozen at the first frame's pose) in every protocol. A video that cannot be reconstructed at all
+scores that baseline everywhere in ``wmbench``, ``cami2v`` and ``worldscore`` (penalised, with
+``annotation_failed`` = 1), while ``sanawm`` leaves it out and counts it in
+``failed_cases/sanawm*``, as SANA's script does. Every case saves its estimate(s) as the artefact
+``poses`` (``poses.npz``), from which
+:func:`~wmbench.evaluators.camera_scoring.score_saved` recomputes every protocol
+(``wmbench rescore``). The annotator's own floor (its error on oracle videos of synthetic
+worlds) is measured by ``benchmarks/bench_pose.py`` and read back by
+:meth:`CameraEvaluator.notes`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,6 +41,7 @@ import numpy as np
 from pose_pipeline import AnnotatorConfig, ExactDepth
 from pose_pipeline.estimators import (
     DEFAULT,
+    ESTIMATORS,
     EstimatedPoses,
     FileEstimator,
     PoseEstimator,
@@ -46,77 +50,33 @@ from pose_pipeline.estimators import (
 )
 from pose_pipeline.scale import DepthSource
 from wmbench.core import weights
-from wmbench.core.errors import InputError
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.digest import digest
+from wmbench.core.errors import MissingWeightsError
+from wmbench.core.paths import shipped
+from wmbench.core.types import Video
 from wmbench.evaluators import camera_metrics
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
-from wmbench.models.base import POSES_DIR, REFINED
+from wmbench.evaluators.base import (
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    MetricSpec,
+    SetMetric,
+    SharedKey,
+)
+from wmbench.evaluators.camera_scoring import (
+    PUBLISHED_ESTIMATOR,
+    SANAWM,
+    FailedCases,
+    protocol_label,
+    saved_arrays,
+    score_poses,
+)
 
-FLOOR_REPORT = REPO_ROOT / "reports" / "pose_floor.json"
+FLOOR_REPORT = shipped("pose_floor.json")
 MONOCULAR_SCENE = "indoor"
 POSES = SharedKey[EstimatedPoses]("poses")
+SANAWM_POSES = SharedKey[EstimatedPoses]("poses/sanawm")
 ARTEFACT = "poses"
-
-
-def score_poses(
-    poses: EstimatedPoses,
-    requested: np.ndarray,
-    fps: float,
-    refined: bool,
-    window_s: float = camera_metrics.DEFAULT_WINDOW_S,
-) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """Every protocol's pose-error metrics and series of ``poses`` against the requested
-    camera-to-world path (N, 4, 4): what :meth:`CameraEvaluator.evaluate` and rescoring share."""
-    count = len(requested)
-    est = np.repeat(np.eye(4)[None], count, axis=0)
-    valid, covered = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
-    inside = poses.frame_index < count
-    index, placed = poses.frame_index[inside], poses.valid[inside]
-    covered[index] = True
-    est[index[placed]] = poses.c2w[inside][placed]
-    valid[index[placed]] = True
-    if covered.all():
-        metrics, series = camera_metrics.score(est, requested, valid, fps, window_s)
-    else:
-        metrics = dict.fromkeys(camera_metrics.PER_FRAME_METRICS, float("nan"))
-        metrics["posed_fraction"] = float(valid[covered].mean()) if covered.any() else 0.0
-        series = {}
-    if not poses.metric:
-        metrics.pop("scale_factor/wmbench")
-    sanawm, sanawm_series = camera_metrics.sanawm_score(est, requested, valid, refined)
-    return {**metrics, **sanawm}, {**series, **sanawm_series}
-
-
-def saved_arrays(
-    poses: EstimatedPoses, requested: np.ndarray, fps: float, refined: bool, window_s: float
-) -> dict[str, np.ndarray]:
-    """The ``poses`` artefact: the estimate and everything :func:`score_saved` needs."""
-    return {
-        **poses.to_arrays(),
-        "requested_c2w": requested,
-        "fps": np.array(fps),
-        "refined": np.array(refined),
-        "window_s": np.array(window_s),
-    }
-
-
-def score_saved(
-    arrays: dict[str, np.ndarray], source: str | Path
-) -> tuple[dict[str, float], dict[str, np.ndarray]]:
-    """:func:`score_poses` from a saved ``poses`` artefact (InputError naming ``source``)."""
-    for key in ("requested_c2w", "fps", "refined", "window_s"):
-        if key not in arrays:
-            raise InputError(source, key, "a poses artefact written by the camera evaluator")
-    poses = EstimatedPoses.from_arrays(arrays, source)
-    return score_poses(
-        poses, np.asarray(arrays["requested_c2w"], dtype=np.float64), float(arrays["fps"]),
-        bool(arrays["refined"]), float(arrays["window_s"]),
-    )  # fmt: skip
-
-
-def _digest(settings: dict[str, Any]) -> str:
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 class CameraEvaluator(Evaluator):
@@ -124,7 +84,7 @@ class CameraEvaluator(Evaluator):
     ``sanawm`` protocols, from the poses of a pose estimator."""
 
     name = "camera"
-    version = "2"
+    version = "3"
 
     def __init__(
         self,
@@ -132,6 +92,7 @@ class CameraEvaluator(Evaluator):
         window_s: float = camera_metrics.DEFAULT_WINDOW_S,
         monocular_depth: bool = True,
         estimator: str = DEFAULT,
+        sanawm_estimator: str = "",
         **estimator_options: Any,
     ) -> None:
         super().__init__()
@@ -140,13 +101,35 @@ class CameraEvaluator(Evaluator):
         self.estimator: PoseEstimator = build(estimator, estimator_options)
         self.window_s = window_s
         self.monocular_depth = monocular_depth
+        self.sanawm_estimator: PoseEstimator | None = None
+        self.limitation = ""
+        if sanawm_estimator and sanawm_estimator != self.estimator.name:
+            self._choose_sanawm(build(sanawm_estimator))
+
+    def _choose_sanawm(self, candidate: PoseEstimator) -> None:
+        """Use ``candidate`` for ``sanawm`` where it can run; else say once what that costs."""
+        try:
+            candidate.check_available()
+        except MissingWeightsError as error:
+            published = PUBLISHED_ESTIMATOR[SANAWM]
+            self.limitation = (
+                f"SANA-WM-Bench Table 2 / Table 8-comparable camera numbers need {published} "
+                f"({error}); this run reports `{self.estimator.name}` ones as "
+                f"`*/{protocol_label(SANAWM, self.estimator.name)}`, in a row of their own"
+            )
+            return
+        self.sanawm_estimator = candidate
 
     def identity(self) -> str:
         settings = self.estimator.settings()
-        return f"{self.version}; poses {self.estimator.name} {_digest(settings)}"
+        text = f"{self.version}; poses {self.estimator.name} {digest(settings, 8)}"
+        if self.sanawm_estimator is not None:
+            sanawm = self.sanawm_estimator
+            text += f"; sanawm poses {sanawm.name} {digest(sanawm.settings(), 8)}"
+        return text
 
-    def check_available(self) -> None:
-        self.estimator.check_available()
+    def limitations(self) -> list[str]:
+        return [self.limitation] if self.limitation else []
 
     def metric_specs(self) -> list[MetricSpec]:
         rad, deg, m = "rad", "deg", "m"
@@ -160,7 +143,7 @@ class CameraEvaluator(Evaluator):
             MetricSpec("rot_err_deg/worldscore", False, deg, "mean rotation error relative to "
                        "frame 0, no alignment (WorldScore)"),
             MetricSpec("trans_err/worldscore", False, m, "mean translation error after one "
-                       "least-squares scale (WorldScore)"),
+                       "sum-of-norms scale (WorldScore)"),
             MetricSpec("rot_err_deg/wmbench", False, deg, "mean rotation error after Sim(3) "
                        "alignment of camera centres"),
             MetricSpec("trans_err_m/wmbench", False, m, "mean camera-centre error after Sim(3) "
@@ -180,15 +163,32 @@ class CameraEvaluator(Evaluator):
             MetricSpec("annotator_depth_spread", False, "", "median relative deviation of "
                        "metric/SfM depth ratios: large when the reconstruction disagrees with the "
                        "depth (only with metric scale)"),
-            MetricSpec("rot_err_deg/sanawm", False, deg, "mean geodesic rotation error over "
-                       "every 4th frame after SANA-WM-Bench's all-frame extrinsic alignment"),
-            MetricSpec("trans_err_rel/sanawm", False, m, "mean distance of camera-to-world "
-                       "translations after that alignment (SANA-WM-Bench's TransErr_rel)"),
-            MetricSpec("cammc_rel/sanawm", False, "", "mean ||[R|t]_est - [R|t]_gt||_F of "
-                       "camera-to-world poses after that alignment (SANA-WM-Bench's CamMC_rel)"),
-            MetricSpec("pose_failures/sanawm", False, "frames", "frames sanawm scores that have "
-                       "no estimate (scored as the static camera; SANA-WM-Bench skips the scene)"),
+            *self._sanawm_specs(protocol_label(SANAWM, self.sanawm_instrument())),
         ]  # fmt: skip
+
+    def _sanawm_specs(self, label: str) -> list[MetricSpec]:
+        deg, m = "deg", "m"
+        return [
+            MetricSpec(f"rot_err_deg/{label}", False, deg, "mean geodesic rotation error over "
+                       "every 4th frame after SANA-WM-Bench's all-frame extrinsic alignment"),
+            MetricSpec(f"trans_err_rel/{label}", False, m, "mean distance of camera-to-world "
+                       "translations after that alignment (SANA-WM-Bench's TransErr_rel)"),
+            MetricSpec(f"cammc_rel/{label}", False, "", "mean ||[R|t]_est - [R|t]_gt||_F of "
+                       "camera-to-world poses after that alignment (SANA-WM-Bench's CamMC_rel)"),
+            MetricSpec(f"pose_failures/{label}", False, "frames", "frames sanawm scores that "
+                       "have no estimate in a scene whose estimate did not fail as a whole "
+                       "(scored as the static camera)"),
+        ]  # fmt: skip
+
+    def sanawm_instrument(self) -> str:
+        """The estimator behind ``sanawm`` where no model gives its own poses."""
+        return (self.sanawm_estimator or self.estimator).name
+
+    def set_metrics(self) -> list[SetMetric]:
+        """``failed_cases/<label>`` for every label ``sanawm`` can take here (each estimator;
+        only those a case used are recorded)."""
+        labels = dict.fromkeys(protocol_label(SANAWM, name) for name in ESTIMATORS.names())
+        return [FailedCases(label) for label in labels]
 
     def notes(self) -> str:
         """The pose estimator and its settings, and the annotator's measured floor
@@ -196,8 +196,14 @@ class CameraEvaluator(Evaluator):
         limit of what the annotator can resolve."""
         estimator = (f"poses from the `{self.estimator.name}` estimator "
                      f"({json.dumps(self.estimator.settings(), sort_keys=True, default=str)}; "
-                     f"`file` poses wherever a model gives a folder of them). ")  # fmt: skip
-        return estimator + self._floor()
+                     f"`file` poses wherever a model gives a folder of them); `sanawm` from "
+                     f"`{self.sanawm_instrument()}`. ")  # fmt: skip
+        policy = ("Failures: `sanawm` leaves a scene whose estimate failed out of its means and "
+                  "counts it in `failed_cases/sanawm*` (as SANA-WM-Bench's scripts skip it); "
+                  "`wmbench`, `cami2v` and `worldscore` penalise it, scoring the static camera "
+                  "(a failure costs as much as not moving). ")  # fmt: skip
+        limitation = f"{self.limitation}. " if self.limitation else ""
+        return limitation + estimator + policy + self._floor()
 
     def _floor(self) -> str:
         oracle = ("On synthetic data the oracle model's camera scores are the floor at this "
@@ -231,31 +237,46 @@ class CameraEvaluator(Evaluator):
 
     def estimator_for(self, inputs: EvalInput) -> PoseEstimator:
         """The suite's estimator, or ``file`` where the generation names a folder of poses."""
-        folder = inputs.generation.info.get(POSES_DIR)
-        return FileEstimator(folder) if folder else self.estimator
+        given = inputs.generation.poses
+        return FileEstimator(given.folder) if given else self.estimator
+
+    def _estimate(self, inputs: EvalInput, estimator: PoseEstimator) -> EstimatedPoses:
+        """``estimator``'s poses of the written video (frame 0 included: the protocols drop
+        it for refined outputs)."""
+        video, trajectory = inputs.written()
+        frames = video  # read lazily by the estimator
+        if len(frames) > len(trajectory):  # a model that gave more frames than asked for
+            frames = Video(frames.take(np.arange(len(trajectory))), frames.fps)
+        depth = self._depth_source(inputs) if estimator.uses_depth else None
+        request = PoseRequest(inputs.case.id, frames, trajectory.intrinsics[0], depth)
+        return estimator.estimate(request)
 
     def estimate_poses(self, inputs: EvalInput) -> EstimatedPoses:
         """The generated video's cameras, computed once per case (:data:`POSES`)."""
+        return inputs.shared(POSES, lambda: self._estimate(inputs, self.estimator_for(inputs)))
 
-        def compute() -> EstimatedPoses:
-            estimator = self.estimator_for(inputs)
-            trajectory = inputs.trajectory
-            frames = inputs.video.frames[: len(trajectory)]
-            if trajectory.image_size != inputs.video.size:
-                trajectory = trajectory.resized(*inputs.video.size)
-            depth = self._depth_source(inputs) if estimator.uses_depth else None
-            request = PoseRequest(inputs.case.id, frames, trajectory.intrinsics[0], depth)
-            return estimator.estimate(request)
-
-        return inputs.shared(POSES, compute)
+    def sanawm_poses(self, inputs: EvalInput) -> tuple[EstimatedPoses | None, str]:
+        """The poses ``sanawm`` scores (None: the same as :meth:`estimate_poses`) and their
+        instrument: a model's own poses count as the estimator it declares (``file`` when it
+        declares none); else the suite's ``sanawm_estimator`` when it can run here."""
+        given = inputs.generation.poses
+        if given is not None:
+            return None, given.estimator or FileEstimator.name
+        if self.sanawm_estimator is None:
+            return None, self.estimator.name
+        sanawm = self.sanawm_estimator
+        return inputs.shared(SANAWM_POSES, lambda: self._estimate(inputs, sanawm)), sanawm.name
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
-        requested, fps = inputs.trajectory.c2w, inputs.trajectory.fps
+        _, written = inputs.written()
+        requested, fps, first = written.c2w, written.fps, inputs.first_frame
         poses = self.estimate_poses(inputs)
-        refined = bool(inputs.generation.info.get(REFINED, False))
-        metrics, series = score_poses(poses, requested, fps, refined, self.window_s)
+        sanawm, instrument = self.sanawm_poses(inputs)
+        metrics, series = score_poses(
+            poses, requested, fps, first, self.window_s, sanawm, instrument
+        )
         metrics.update(_estimator_metrics(poses))
-        artefact = saved_arrays(poses, requested, fps, refined, self.window_s)
+        artefact = saved_arrays(poses, requested, fps, first, self.window_s, sanawm, instrument)
         return EvalResult(metrics, series, {ARTEFACT: artefact})
 
 

@@ -10,8 +10,10 @@ frame (``inv(c2w_a) @ c2w_i``); each divided by its own largest translation norm
 rotation error ``acos((tr(R_gt^T R_est) - 1) / 2)`` in radians, translation error
 ``||t_gt - t_est||``, CamMC ``||[R|t]_est - [R|t]_gt||_F`` (3x4). Reported as sums over frames.
 
-``worldscore`` (WorldScore's definitions). Poses relative to the anchor frame, no rotation
-alignment, one translation scale ``s = argmin sum ||s t_est - t_gt||^2`` fitted by least squares.
+``worldscore`` (WorldScore's definitions, ``camera_error_metrics.py`` of haoyi-duan/WorldScore at
+344983c). Poses relative to the anchor frame, no rotation alignment, one translation scale
+``s = argmin sum_i ||t_gt,i - s t_est,i||`` (the sum of norms, as WorldScore's cvxpy problem
+``cp.sum(cp.norm(gt - c * pred, axis=1))``; :func:`sum_of_norms_scale`, not least squares).
 Per-frame rotation error in degrees and ``||s t_est - t_gt||`` in ground-truth units (metres),
 averaged over frames. (WorldScore's clipping into a [0, 1] score is not applied.)
 
@@ -184,15 +186,43 @@ def worldscore_errors(
     est_rel = np.broadcast_to(np.eye(4), gt.shape).copy()
     if valid.any():
         est_rel = relative_to(est, anchor)
-        t_est, t_gt = est_rel[valid, :3, 3], gt_rel[valid, :3, 3]
-        denominator = (t_est**2).sum()
-        scale = float((t_est * t_gt).sum() / denominator) if denominator > 0 else 1.0
+        scale = sum_of_norms_scale(est_rel[valid, :3, 3], gt_rel[valid, :3, 3])
     est_rel[:, :3, 3] *= scale
     scored = _frame_errors(est_rel, gt_rel)
     baseline = _frame_errors(np.broadcast_to(np.eye(4), gt.shape), gt_rel)
     merged = _merge(valid, scored, baseline)
     zeros = np.zeros(len(gt))
     return FrameErrors(np.degrees(merged.rot), merged.trans, zeros), scale
+
+
+def sum_of_norms_scale(pred: np.ndarray, gt: np.ndarray, iterations: int = 200) -> float:
+    """``argmin_c sum_i ||gt_i - c pred_i||`` over translations (N,3), WorldScore's scale.
+
+    The objective is convex in ``c`` and its derivative
+    ``-sum_i pred_i . (gt_i - c pred_i) / ||gt_i - c pred_i||`` is non-decreasing, negative below
+    every term's own minimiser ``c_i = pred_i . gt_i / ||pred_i||^2`` and positive above them
+    all, so bisection between those bounds finds the minimiser to machine precision (a term whose
+    residual vanishes contributes its subgradient ``[-||pred_i||, ||pred_i||]``). 1 when every
+    ``pred_i`` is zero."""
+    lengths = np.linalg.norm(pred, axis=1)
+    moving = lengths > 0
+    if not moving.any():
+        return 1.0
+    pred, gt, lengths = pred[moving], gt[moving], lengths[moving]
+    own = (pred * gt).sum(axis=1) / lengths**2
+    low, high = float(own.min()), float(own.max())
+    for _ in range(iterations):
+        middle = 0.5 * (low + high)
+        residual = gt - middle * pred
+        norms = np.linalg.norm(residual, axis=1)
+        away = norms > 1e-15 * (1.0 + np.linalg.norm(gt, axis=1))
+        slope = -((pred[away] * residual[away]).sum(axis=1) / norms[away]).sum()
+        if abs(slope) <= lengths[~away].sum():  # zero is in the subgradient: the minimum
+            return middle
+        low, high = (middle, high) if slope < 0 else (low, middle)
+        if high - low <= 4 * np.finfo(float).eps * max(abs(low), abs(high), 1.0):
+            break
+    return 0.5 * (low + high)
 
 
 def wmbench_errors(

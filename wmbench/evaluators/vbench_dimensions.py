@@ -68,3 +68,12 @@ def quality_score(values: Mapping[str, float]) -> float:
         raise KeyError(f"VBench's quality score needs every dimension; absent: {absent}")
     total = sum(d.weight * d.normalised(values[d.metric]) for d in DIMENSIONS)
     return total / sum(d.weight for d in DIMENSIONS)
+
+
+def sanawm_quality_score(values: Mapping[str, float]) -> float:
+    """The quality score as SANA-WM-Bench's ``eval_unified.py`` computes it (``normalize_score``
+    then ``compute_vbench_total``, HaoyiZhu/NVlabs-Sana at 006a401): each normalised dimension
+    clipped to [0, 1] before the weighted mean (VBench's own formula does not clip)."""
+    quality_score(values)  # the same refusal of a subset
+    total = sum(d.weight * min(1.0, max(0.0, d.normalised(values[d.metric]))) for d in DIMENSIONS)
+    return total / sum(d.weight for d in DIMENSIONS)

@@ -8,6 +8,12 @@ normalised dimensions
 (:func:`vbench_dimensions.quality_score`); ``vbench_quality_score_pct`` is the same x 100, the
 "VBench Overall" column of the SANA-WM-Bench tables.
 
+``vbench_quality_score_pct/sanawm`` is the set-level score as SANA-WM-Bench's ``eval_unified.py``
+makes its "VBench Overall" (HaoyiZhu/NVlabs-Sana at 006a401): VBench scores each dimension over
+all of a split's videos (the mean over cases), then ``normalize_score`` clips each normalised
+dimension to [0, 1] and ``compute_vbench_total`` takes the weighted mean; x 100. Clipping makes
+it differ from the mean of per-case scores whenever a dimension leaves VBench's range.
+
 It is never made from a subset: when any dimension cannot be computed here (its weights are not
 in the store, or no evaluator for it is registered) :meth:`check_available` raises
 MissingWeightsError naming every such dimension and its missing files, and the harness leaves
@@ -16,17 +22,54 @@ the score blank with that reason.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
 from wmbench.core.errors import MissingWeightsError
 from wmbench.evaluators import EVALUATORS
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
-from wmbench.evaluators.vbench_dimensions import DIMENSIONS, Dimension, quality_score
+from wmbench.evaluators.base import (
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    MetricSpec,
+    SetMetric,
+    SetValue,
+)
+from wmbench.evaluators.vbench_dimensions import (
+    DIMENSIONS,
+    Dimension,
+    quality_score,
+    sanawm_quality_score,
+)
 
 SCORE = "vbench_quality_score"
 SCORE_PCT = "vbench_quality_score_pct"
+SANAWM_PCT = "vbench_quality_score_pct/sanawm"
+RAW = "dimension"  # per-case series: the raw dimensions in DIMENSIONS order
+
+
+class SanawmVBenchOverall(SetMetric):
+    """SANA-WM-Bench's "VBench Overall" of a split: dimensions pooled over cases, clipped."""
+
+    spec = MetricSpec(SANAWM_PCT, True, "%", "VBench Overall as SANA-WM-Bench's eval_unified.py "
+                      "makes it: each dimension's mean over the split's videos, normalised, "
+                      "clipped to [0, 1], weighted mean x 100")  # fmt: skip
+
+    def __init__(self) -> None:
+        self._rows: list[np.ndarray] = []
+
+    def update(self, series: Mapping[str, np.ndarray]) -> None:
+        if RAW in series:
+            self._rows.append(np.asarray(series[RAW], dtype=np.float64))
+
+    def compute(self) -> SetValue:
+        if not self._rows:
+            return SetValue(None, 0, False, "no case with all seven dimensions")
+        means = np.mean(self._rows, axis=0)
+        values = {d.metric: float(v) for d, v in zip(DIMENSIONS, means, strict=True)}
+        return SetValue(100.0 * sanawm_quality_score(values), len(self._rows))
 
 
 def dimension_evaluator(dimension: Dimension) -> Evaluator | None:
@@ -94,8 +137,14 @@ class VBenchQualityScore(Evaluator):
         normalised = [d.normalised(values[d.metric]) for d in DIMENSIONS]
         return EvalResult(
             metrics={SCORE: score, SCORE_PCT: 100.0 * score},
-            series={"normalised_dimension": np.array(normalised)},
+            series={
+                "normalised_dimension": np.array(normalised),
+                RAW: np.array([values[d.metric] for d in DIMENSIONS]),
+            },
         )
+
+    def set_metrics(self) -> list[SetMetric]:
+        return [SanawmVBenchOverall()]
 
     def release(self) -> None:
         for evaluator in self._dimensions.values():

@@ -15,8 +15,9 @@ from functools import partial
 from pathlib import Path
 
 from wmbench.core.errors import InputError
-from wmbench.evaluators.camera import ARTEFACT, CameraEvaluator, score_saved
-from wmbench.harness.runner import build_evaluator
+from wmbench.evaluators.camera import ARTEFACT, CameraEvaluator
+from wmbench.evaluators.camera_scoring import score_saved, split_label
+from wmbench.harness.evaluator_setup import build_evaluator
 from wmbench.harness.store import RunStore
 from wmbench.harness.summary import summarise
 
@@ -34,10 +35,10 @@ class Rescored:
 
 
 def in_protocol(name: str, protocol: str | None) -> bool:
-    """Whether metric or series ``name`` (``rot_err_deg/sanawm``, ``.../window_10s``) belongs to
-    ``protocol`` (every name when None)."""
+    """Whether metric or series ``name`` (``rot_err_deg/sanawm``, ``rot_err_deg/sanawm@pycolmap``,
+    ``.../window_10s``) belongs to ``protocol`` (every name when None)."""
     parts = name.split("/")
-    return protocol is None or (len(parts) > 1 and parts[1] == protocol)
+    return protocol is None or (len(parts) > 1 and split_label(parts[1])[0] == protocol)
 
 
 def rescore(root: Path, protocol: str | None = None) -> Rescored:

@@ -20,11 +20,12 @@ from wmbench.core.errors import (
     WmbenchError,
 )
 from wmbench.core.resources import hardware, measure
-from wmbench.core.types import Case, Suite, Video, fit_image
-from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
+from wmbench.core.types import Case, FrameSequence, Suite, fit_image
+from wmbench.evaluators import EvalInput, Evaluator
 from wmbench.evaluators.base import evaluator_notes
 from wmbench.harness import identity, provenance
 from wmbench.harness.distributed import barrier, rank_and_world_size
+from wmbench.harness.evaluator_setup import ready_evaluators
 from wmbench.harness.records import (
     FAILED,
     OK,
@@ -86,7 +87,7 @@ def _run(config: RunConfig) -> Summary:
         log(f"rank {rank} of {world_size}")
     for choice in config.models:  # an unknown name fails before any model runs
         MODELS.get(choice.name)
-    evaluators, skipped, identities = _evaluators(config)
+    evaluators, skipped, identities = ready_evaluators(config.suite, config.strict_evaluators, log)
     try:  # every model is built and checked before the first one runs
         prepared = [_prepare(config, choice) for choice in config.models]
         if rank == 0:  # the folder is this run's (or refused) before any rank writes a case
@@ -257,49 +258,6 @@ def _record_failure(
     store.write_case(replace(base, fingerprint=stamp, stage=stage, error=error))
 
 
-def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str], dict[str, str]]:
-    """The suite's evaluators that can run here, the skipped ones with the reason (the weight
-    files to place), logged once per run, and the identity of each (run or skipped)."""
-    evaluators, skipped, identities = [], {}, {}
-    for name in config.suite.evaluators:
-        evaluator = build_evaluator(name, config.suite.evaluator_options.get(name, {}))
-        identities[name] = evaluator.identity()
-        try:
-            evaluator.check_available()
-        except MissingWeightsError as error:
-            if config.strict_evaluators:
-                raise
-            skipped[name] = _missing_weights(error)
-            log(f"evaluator {name}: SKIPPED, {skipped[name]}")
-            continue
-        evaluators.append(evaluator)
-    if skipped:
-        log(
-            f"  place those files in the weight store ({weights.store_root()}, set by "
-            "$WMBENCH_WEIGHTS), or run `python -m wmbench weights fetch ENTRY` (the file's "
-            "folder) on a machine with internet; `python -m wmbench weights list` shows the store"
-        )
-    return evaluators, skipped, identities
-
-
-def build_evaluator(name: str, options: dict[str, Any]) -> Evaluator:
-    """The evaluator ``name`` with the suite's ``evaluator_options`` for it."""
-    try:
-        return EVALUATORS.get(name)(**options)
-    except TypeError as error:
-        raise InputError(
-            f"evaluator '{name}'", "evaluator_options", "the options it takes", str(error)
-        ) from error
-
-
-def _missing_weights(error: MissingWeightsError) -> str:
-    """The reason an evaluator is skipped: the exact files missing (the error's text when it
-    names none)."""
-    if not error.missing:
-        return str(error)
-    return "weights missing: " + ", ".join(str(path) for path in error.missing)
-
-
 def _run_case(
     config: RunConfig,
     store: RunStore,
@@ -330,17 +288,22 @@ def _run_case(
         timings["generate"] = measured.usage.wall_seconds
         stage = "reference"
         needs_reference = any(e.needs_reference for e in evaluators) and is_synthetic(case)
-        inputs = EvalInput(
-            case=case,
-            trajectory=request.trajectory,
-            video=generation.video,
-            generation=generation,
+        inputs = EvalInput.scoring(
+            case,
+            request.trajectory,
+            generation,
             reference=_reference(case, request, generation) if needs_reference else None,
             usage=measured.usage,
         )
     except Exception as error:  # noqa: BLE001 - any failure of one case is recorded, not fatal
         log(f"{prefix}: FAILED at {stage}: {error}")
         store.write_case(replace(base, stage=stage, error=_describe(error), timings=timings))
+        return
+    try:
+        timings["stream"] = _stream(inputs, evaluators)
+    except InputError as error:  # the video cannot be read: the case fails, naming the frame
+        log(f"{prefix}: FAILED at decode: {error}")
+        store.write_case(replace(base, stage="decode", error=str(error), timings=timings))
         return
     metrics: dict[str, float] = {}
     series: dict[str, Any] = {f"model/{k}": v for k, v in generation.series.items()}
@@ -376,12 +339,30 @@ def _run_case(
         store.write_case(replace(base, stage="store", error=str(error), timings=timings))
 
 
-def _reference(case: Case, request: GenerationRequest, generation: Generation) -> Video:
+def _stream(inputs: EvalInput, evaluators: list[Evaluator]) -> float:
+    """One pass over the video feeding every evaluator's accumulators; its seconds. An
+    accumulator that fails leaves its artefact to be recomputed (and its failure recorded) by
+    the evaluator that reads it; a video that cannot be decoded is an InputError."""
+    start = time.perf_counter()
+    accumulators = {key: make for e in evaluators for key, make in e.accumulators(inputs).items()}
+    try:
+        inputs.prefetch(accumulators)
+    except InputError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the evaluators recompute and record it
+        log(f"streamed pass failed ({_describe(error)}); evaluators compute their own")
+    return time.perf_counter() - start
+
+
+def _reference(case: Case, request: GenerationRequest, generation: Generation) -> FrameSequence:
     """The ground-truth video: the generation itself when the model declares it exact (the
     oracle; a second render would cost as much as the first), else a render of the path."""
     if generation.is_ground_truth:
         return generation.video
-    return ground_truth_video(case, request.trajectory, request.fps)
+    trajectory = request.trajectory
+    if trajectory.image_size != generation.video.size:
+        trajectory = trajectory.fitted(*generation.video.size)
+    return ground_truth_video(case, trajectory, request.fps)
 
 
 def _describe(error: BaseException) -> str:

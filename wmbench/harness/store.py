@@ -21,8 +21,6 @@ files.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,9 +30,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wmbench.core.digest import digest
 from wmbench.core.errors import InputError
 from wmbench.core.files import atomic_write_arrays, atomic_write_text, load_npz
-from wmbench.core.types import Video
+from wmbench.core.types import FrameSequence
 from wmbench.data.video_io import write_video
 from wmbench.harness.identity import RUN_FILE, check_spec, spec_members
 from wmbench.harness.records import (
@@ -51,10 +50,7 @@ CASE_COLUMNS = ["model", "model_key", "case_id", "split", "category", "status", 
 SERIES_FILE = "series.npz"
 
 
-def fingerprint(data: Any) -> str:
-    """A short content hash of JSON-able ``data``."""
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+fingerprint = digest  # a short content hash of JSON-able data (the name the harness uses)
 
 
 def model_key(name: str, config: dict[str, Any]) -> str:
@@ -137,7 +133,7 @@ class RunStore:
         record: CaseRecord,
         series: dict[str, np.ndarray] | None = None,
         artefacts: dict[str, dict[str, np.ndarray]] | None = None,
-        video: Video | None = None,
+        video: FrameSequence | None = None,
     ) -> None:
         """Write a case's artefacts, then its ``result.json`` last: that file marks it done."""
         folder = self.case_dir(record.model_key, record.case_id)

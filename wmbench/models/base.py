@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from wmbench.core.types import Case, Trajectory, Video
+from wmbench.core.types import Case, FrameSequence, Trajectory
 
 
 @dataclass(frozen=True)
@@ -25,30 +26,44 @@ class GenerationRequest:
     seed: int
 
 
-# Generation.info keys the evaluators read:
-REFINED = "refined"  # True: frame 0 is the input image copied (a refiner's output; SANA-WM-Bench's
-# scripts then drop it from camera scores, as ``sanawm`` does)
-POSES_DIR = "poses_dir"  # a folder of poses estimated elsewhere (``<dir>/<case_id>.npz``, see
-# pose_pipeline.estimators): the camera evaluator scores them with the ``file`` estimator
+@dataclass(frozen=True)
+class PoseSource:
+    """Poses of the generated videos estimated elsewhere: ``folder/<case_id>.npz`` (the layout
+    of :mod:`pose_pipeline.estimators`' ``file`` estimator) and the ``estimator`` that produced
+    them as the provider declares it (``pi3``; "" when undeclared). A metric computed from them
+    counts as that estimator's (``rot_err_deg/sanawm`` with declared Pi3 poses)."""
+
+    folder: Path
+    estimator: str = ""
 
 
 @dataclass
 class Generation:
     """A model's answer: the video, the seconds each stage took, and anything worth recording
-    (sampler settings, quantization, the code path that ran). ``depth`` is metric z-depth per
-    frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles).
+    (sampler settings, quantization, the code path that ran). ``video`` is in memory
+    (:class:`Video`) or, for any length, on disk as produced (a :class:`FrameSequence` such as
+    :class:`wmbench.data.spool.FrameSpool`; evaluators stream it). ``depth`` is metric z-depth per
+    frame (T, H, W) float32 (an array or maps on disk indexed by frame), only from models that
+    know it exactly (the synthetic oracles).
     ``series`` holds what the model measured of itself over time (its recurrent state per chunk,
     the error of the path its control can express); the run stores them as ``model/<name>``.
-    ``info[REFINED]`` and ``info[POSES_DIR]`` change how the camera is scored (see above).
+    ``refined`` declares frame 0 a copy of the input image (a refiner's output): every evaluator
+    then scores frames 1.. only, as SANA-WM-Bench's ``skip_first_frame auto`` does. ``poses``
+    names poses estimated elsewhere, which the camera evaluator scores instead of estimating.
+    ``control_step_frames`` is the number of frames per control input the model conditions on
+    (e.g. 4 for one pose per latent frame), the ``local_control`` evaluator's second RPE step.
     ``is_ground_truth`` declares the video to be the exact render of the requested path (the
     oracle): the harness then uses it as the reference instead of rendering the path again."""
 
-    video: Video
+    video: FrameSequence
     stage_seconds: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
-    depth: np.ndarray | None = None
+    depth: Any = None  # (T, H, W) float32 indexable by frame: np.ndarray or FrameSpool
     series: dict[str, np.ndarray] = field(default_factory=dict)
     is_ground_truth: bool = False
+    refined: bool = False
+    poses: PoseSource | None = None
+    control_step_frames: int | None = None
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from PIL import Image
 
 from wmbench import __version__
 from wmbench.core.errors import InputError
-from wmbench.data.video_io import read_video
+from wmbench.data.spool import spool_frames
+from wmbench.data.video_io import open_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options
 from wmbench.models.process import default_timeout, positive_seconds, run_program
@@ -96,13 +97,17 @@ class CommandModel:
             ]  # fmt: skip
             timeout = self.timeout or default_timeout(request.num_frames, request.fps)
             finished = run_program(argv, self.argv[0], timeout)
-            video = read_video(out, fps=request.fps)
-        if len(video) < request.num_frames or video.size != (width, height):
-            raise InputError(
-                self.argv[0],
-                "--out",
-                f"{request.num_frames} frames of {width}x{height}",
-                f"{len(video)} frames of {video.size[0]}x{video.size[1]}",
-            )
-        video.frames = video.frames[: request.num_frames]
-        return Generation(video=video, stage_seconds={"command": finished.seconds})
+            video = open_video(out, rate=request.fps)  # another rate is resampled in time
+            if len(video) < request.num_frames or video.size != (width, height):
+                raise InputError(
+                    self.argv[0],
+                    "--out",
+                    f"{request.num_frames} frames of {width}x{height} at {request.fps:g} fps",
+                    f"{len(video)} frames of {video.size[0]}x{video.size[1]}"
+                    + (
+                        f" after resampling its {video.native_fps:g} fps" if video.resampled else ""
+                    ),
+                )
+            frames, _ = spool_frames(video, request.num_frames)  # before the folder goes
+        info = {"source_fps": video.native_fps, "resampled": video.resampled}
+        return Generation(video=frames, stage_seconds={"command": finished.seconds}, info=info)

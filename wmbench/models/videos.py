@@ -2,13 +2,17 @@
 
 For a case ``simple_60s/indoor_001`` it looks for ``DIR/simple_60s/indoor_001.mp4`` (or .avi,
 .mkv, .mov, .webm) or the frame folder ``DIR/simple_60s/indoor_001/`` (PNG/JPEG frames sorted
-by name). Videos longer than the suite asks are cut; shorter ones are an error. Frames of
-another size are scaled and centre-cropped like the conditioning image (the run records it).
+by name). Videos longer than the suite asks are cut; shorter ones are an error. Frames are
+scored at the size they were written (SANA-WM-Bench's scripts read each model's own mp4; nothing
+is resized to a common size).
 
 ``-o poses=DIR`` gives poses estimated elsewhere, ``DIR/<case_id>.npz`` (the layout of
 :mod:`pose_pipeline.estimators`' ``file`` estimator): the camera evaluator scores those instead of
-estimating. ``-o refined=true`` declares the videos refined outputs whose frame 0 is the input
-image (SANA-WM-Bench's ``method_info.json`` ``refiner`` key): ``sanawm`` camera scores drop it.
+estimating; ``-o poses_estimator=pi3`` declares which estimator produced them, so the camera
+metrics carry that estimator's identity (plain ``rot_err_deg/sanawm`` for Pi3's, the
+publication's; ``@file`` otherwise). ``-o refined=true`` declares the videos refined outputs whose
+frame 0 is the input image (SANA-WM-Bench's ``method_info.json`` ``refiner`` key): every evaluator
+drops it.
 """
 
 from __future__ import annotations
@@ -18,11 +22,10 @@ from typing import Any
 
 from wmbench import __version__
 from wmbench.core.errors import InputError
-from wmbench.core.types import Video
-from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
-from wmbench.models.base import POSES_DIR, REFINED, Generation, GenerationRequest, ModelInfo
+from wmbench.data.spool import spool_frames
+from wmbench.data.video_io import VIDEO_SUFFIXES, FrameFolder, VideoFile, open_video
+from wmbench.models.base import Generation, GenerationRequest, ModelInfo, PoseSource
 from wmbench.models.options import REQUIRED, parse_options, to_bool
-from wmbench.models.resample import fit_frames
 
 
 class VideosModel:
@@ -35,6 +38,7 @@ class VideosModel:
             "dir": (Path, REQUIRED),
             "name": (str, ""),
             "poses": (Path, None),
+            "poses_estimator": (str, ""),
             "refined": (to_bool, False),
         }
         parsed = parse_options("videos", options, schema)
@@ -42,6 +46,10 @@ class VideosModel:
         self.label: str = parsed["name"] or self.directory.name
         self.poses: Path | None = parsed["poses"]
         self.refined: bool = parsed["refined"]
+        self.poses_estimator: str = parsed["poses_estimator"]
+        if self.poses_estimator and self.poses is None:
+            raise InputError("videos", "poses_estimator", "given together with -o poses=DIR",
+                             self.poses_estimator)  # fmt: skip
 
     def info(self) -> ModelInfo:
         return ModelInfo(name=f"videos:{self.label}", version=__version__)
@@ -50,6 +58,7 @@ class VideosModel:
         config: dict[str, Any] = {"dir": str(self.directory.resolve()), "name": self.label}
         if self.poses is not None:
             config["poses"] = str(self.poses.resolve())
+            config["poses_estimator"] = self.poses_estimator
         if self.refined:
             config["refined"] = True
         return config
@@ -75,14 +84,23 @@ class VideosModel:
 
     def generate(self, request: GenerationRequest) -> Generation:
         path = self.find(request.case.id)
-        video = read_video(path, fps=request.fps if path.is_dir() else None)
+        video = open_video(path, rate=request.fps)  # another rate is resampled in time
         if len(video) < request.num_frames:
             raise InputError(
-                path, "frames", f"at least {request.num_frames} frames", f"{len(video)} frames"
-            )
-        frames, resized = fit_frames(video.frames[: request.num_frames], *request.resolution)
-        info = {"source": str(path), "source_fps": video.fps, "resized": resized,
-                REFINED: self.refined}  # fmt: skip
+                path, "frames", f"at least {request.num_frames} frames at {request.fps:g} fps",
+                f"{len(video)} frames" + _rate_note(video),
+            )  # fmt: skip
+        frames, _ = spool_frames(video, request.num_frames)  # at the file's own size
+        info = {"source": str(path), "source_fps": video.native_fps, "size": list(video.size),
+                "resampled": video.resampled}  # fmt: skip
+        poses = None
         if self.poses is not None:
-            info[POSES_DIR] = str(self.poses.resolve())
-        return Generation(video=Video(frames, request.fps), info=info)
+            poses = PoseSource(self.poses.resolve(), self.poses_estimator)
+        return Generation(video=frames, info=info, refined=self.refined, poses=poses)
+
+
+def _rate_note(video: VideoFile | FrameFolder) -> str:
+    """How a file of another rate was read, for messages."""
+    if video.resampled:
+        return f" (resampled from the file's {video.native_fps:g} fps)"
+    return ""

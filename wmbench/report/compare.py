@@ -9,7 +9,10 @@ direction. A metric *regresses* when it got worse by more than its allowance::
 
 * several BASE runs: the standard deviation (ddof 1) of their per-run means (run-to-run noise);
 * one BASE run: the standard error of the mean per-case difference NEW - BASE over the cases
-  both ran (paired, ddof 1); no band with fewer than two shared cases.
+  both ran (paired, ddof 1); no band with fewer than two shared cases. The table also gives
+  that difference's 95 % paired-bootstrap interval (``ci_low``, ``ci_high``, seeded:
+  :func:`uncertainty.paired_difference`), so ``sigma: 1.96`` states a threshold as "outside
+  the interval the cases give".
 
 ``cases_failed`` (the number of failed cases per model, lower is better) is checked too.
 
@@ -39,6 +42,7 @@ from wmbench.core.files import read_yaml
 from wmbench.harness.records import DeclaredMetric
 from wmbench.report.measured import Run, case_values, failed_cases, merged_specs
 from wmbench.report.tables import format_value
+from wmbench.report.uncertainty import paired_difference
 
 FAILED = "cases_failed"
 REGRESSED, IMPROVED, OK, MISSING, NEW, UNDECLARED, IGNORED = (
@@ -59,6 +63,8 @@ COLUMNS = [
     "delta",
     "relative",
     "noise",
+    "ci_low",
+    "ci_high",
     "allowance",
     "status",
 ]
@@ -162,13 +168,26 @@ def _means(run: Run, match: str) -> pd.DataFrame:
     return pd.concat([means, failures.astype(float)]).rename(run.label).to_frame()
 
 
-def _paired_noise(base: Run, new: Run, match: str) -> pd.Series:
+def _paired_noise(base: Run, new: Run, match: str) -> pd.DataFrame:
+    """Per model and metric: ``noise`` (standard error of the mean paired difference) and the
+    difference's bootstrap interval (``ci_low``, ``ci_high``)."""
     keys = ["model_key", "metric", "case_id"]
     pairs = _values(base, match).merge(_values(new, match), on=keys, suffixes=("_base", "_new"))
     differences = (pairs["value_new"] - pairs["value_base"]).groupby(
         [pairs["model_key"], pairs["metric"]]
     )
-    return (differences.std(ddof=1) / differences.count() ** 0.5).rename("noise")
+    noise = (differences.std(ddof=1) / differences.count() ** 0.5).rename("noise")
+    intervals = {
+        key: paired_difference(dict(zip(part["case_id"], part["value_base"], strict=True)),
+                               dict(zip(part["case_id"], part["value_new"], strict=True)))
+        for key, part in pairs.groupby(["model_key", "metric"])
+    }  # fmt: skip
+    bounds = pd.DataFrame(
+        [(interval.low, interval.high) for interval in intervals.values()],
+        index=pd.MultiIndex.from_tuples(list(intervals), names=["model_key", "metric"]),
+        columns=["ci_low", "ci_high"],
+    )
+    return pd.concat([noise, bounds], axis=1)
 
 
 def compare(
@@ -229,6 +248,8 @@ def _judge(
         "delta": delta,
         "relative": delta / abs(base) if base else math.nan,
         "noise": noise,
+        "ci_low": row.get("ci_low", math.nan),
+        "ci_high": row.get("ci_high", math.nan),
         "allowance": allowance,
         "status": status,
     }

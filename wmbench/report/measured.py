@@ -13,6 +13,7 @@ from wmbench.core.errors import InputError
 from wmbench.harness.records import OK, DeclaredMetric, ModelRecord, RunRecord, Summary
 from wmbench.harness.store import CASE_COLUMNS, RunStore
 from wmbench.harness.summary import ALL_SPLITS
+from wmbench.report.uncertainty import bootstrap_interval
 
 MIRROR_MARK = "SYNTHETIC MIRROR"
 # A per-window series: ``<metric>/window_10s`` (window length in the name) or ``<name>_window/...``.
@@ -121,15 +122,21 @@ def case_values(runs: list[Run]) -> pd.DataFrame:
 
 
 def aggregate(runs: list[Run]) -> pd.DataFrame:
-    """Mean, std (over cases, ddof 0) and count per run, model, split (and ``all``) and metric."""
+    """Mean, std (over cases, ddof 0), count and the bootstrap interval of the mean
+    (``ci_low``, ``ci_high``: :func:`uncertainty.bootstrap_interval`) per run, model, split (and
+    ``all``) and metric."""
     values = case_values(runs)
     keys = ["run", "model_key", "metric", "split"]
     if values.empty:
-        return pd.DataFrame(columns=[*keys, "mean", "std", "count"])
+        return pd.DataFrame(columns=[*keys, "mean", "std", "count", "ci_low", "ci_high"])
     stats = {"mean": "mean", "std": lambda v: v.std(ddof=0), "count": "count"}
-    per_split = values.groupby(keys)["value"].agg(**stats)
-    overall = values.assign(split=ALL_SPLITS).groupby(keys)["value"].agg(**stats)
-    return pd.concat([per_split, overall]).reset_index()
+    table = pd.concat([values, values.assign(split=ALL_SPLITS)])
+    groups = table.groupby(keys)["value"]
+    intervals = [bootstrap_interval(group.to_numpy()) for _, group in groups]
+    result = groups.agg(**stats).reset_index()
+    result["ci_low"] = [interval.low for interval in intervals]
+    result["ci_high"] = [interval.high for interval in intervals]
+    return result
 
 
 def failed_cases(run: Run, by: str = "model_key") -> pd.Series:
@@ -174,8 +181,8 @@ def model_series(runs: list[Run]) -> pd.DataFrame:
             key, split, scene = path.parent.parts[-3:]
             with np.load(path) as series:
                 for name in series.files:
-                    if not name.startswith(MODEL_PREFIX):
-                        continue
+                    if not name.startswith(MODEL_PREFIX) or series[name].ndim != 1:
+                        continue  # not a model series, or not a scalar per step (a path)
                     base = name.removeprefix(MODEL_PREFIX)
                     match = BLOCK.search(base)
                     block = int(match["block"]) if match else -1

@@ -22,6 +22,8 @@ One file holds what one publication reports, each number with its citation::
         table: Table 2                              # optional: where in the publication
         split: hard_60s                             # optional: the benchmark split (our id)
         estimator: pi3                              # optional: the pose estimator behind it
+        frames: every 4th frame ...                 # optional: the frames the publisher scored
+        failures: failed scenes skipped             # optional: its failure policy
         beside: videos_per_hour_60s                 # optional: wmbench metric of the same quantity
         needs: what measuring it here takes (weights, data, hardware)
 
@@ -37,10 +39,10 @@ from typing import Any
 
 from wmbench.core.errors import InputError
 from wmbench.core.files import read_yaml
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.paths import shipped
 from wmbench.harness.records import ModelRecord
 
-REPORTED_DIR = REPO_ROOT / "reports" / "reported"
+REPORTED_DIR = shipped("reported")
 ALL = "reported"
 SCHEMA = 1
 
@@ -112,6 +114,8 @@ class ReportedResult:
     table: str = ""
     split: str = ""
     estimator: str = ""
+    frames: str = ""
+    failures: str = ""
     beside: str = ""
     measured_by: ModelMatch | None = None
 
@@ -195,7 +199,8 @@ def _entry(path: Path, index: int, raw: Any, source: Source, revision: int) -> R
         f"entries[{index}]",
         raw,
         required=required,
-        optional={"hardware", "table", "split", "estimator", "beside", "measured_by"},
+        optional={"hardware", "table", "split", "estimator", "frames", "failures", "beside",
+                  "measured_by"},
     )
     value = float(entry.get("value", _NUMBER))
     if not math.isfinite(value):

@@ -23,6 +23,7 @@ from wmbench.report.reported import ReportedFile, ReportedResult
 
 MEASURED, REPORTED = "measured", "reported"
 ROW_KEYS = ["source", "model", "protocol", "setting", "hardware", "reference"]
+STAT_COLUMNS = ["mean", "std", "count", "ci_low", "ci_high", "note"]
 LONG_COLUMNS = [
     *ROW_KEYS,
     "run",
@@ -31,10 +32,7 @@ LONG_COLUMNS = [
     "evaluator",
     "unit",
     "higher_is_better",
-    "mean",
-    "std",
-    "count",
-    "note",
+    *STAT_COLUMNS,
 ]
 
 
@@ -67,6 +65,8 @@ def set_level(runs: list[Run]) -> pd.DataFrame:
             "mean": float("nan") if record.value is None else record.value,
             "std": float("nan"),
             "count": record.count,
+            "ci_low": float("nan"),
+            "ci_high": float("nan"),
             "note": record.note,
         }
         for run in runs
@@ -74,8 +74,7 @@ def set_level(runs: list[Run]) -> pd.DataFrame:
         for split, part in model.splits.items()
         for name, record in part.set_metrics.items()
     ]
-    columns = ["run", "model_key", "metric", "split", "mean", "std", "count", "note"]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=["run", "model_key", "metric", "split", *STAT_COLUMNS])
 
 
 def measured_long(runs: list[Run], specs: dict[str, DeclaredMetric]) -> pd.DataFrame:
@@ -161,6 +160,8 @@ def reported_long(files: list[ReportedFile], specs: dict[str, DeclaredMetric]) -
             "mean": entry.value,
             "std": float("nan"),
             "count": float("nan"),
+            "ci_low": float("nan"),
+            "ci_high": float("nan"),
             "note": "",
         }
         for file in files
@@ -213,9 +214,10 @@ def entries_table(long: pd.DataFrame) -> pd.DataFrame:
 
 def wide_table(long: pd.DataFrame, split: str = ALL_SPLITS) -> pd.DataFrame:
     """The leaderboard of ``split``: one row per metric (with direction and unit), grouped by
-    evaluator; one column per model and source (:func:`entries_table`); cells ``mean ± std``
-    over cases for measured values, followed by the note in parentheses (set-level metrics: the
-    clips, and whether the value is reliable)."""
+    evaluator; one column per model and source (:func:`entries_table`); cells
+    ``mean [low, high]`` (the bootstrap interval over cases) for measured values, followed by
+    the note in parentheses (set-level metrics: the clips, and whether the value is
+    reliable)."""
     part = long[(long["split"] == split) | (long["source"] == REPORTED)]
     if part.empty:
         return pd.DataFrame()
@@ -253,8 +255,10 @@ def _metric_rows(part: pd.DataFrame, columns: pd.Series, order: list[str]) -> pd
         ],
         column=columns,
         cell=[
-            _cell(mean, std, note)
-            for mean, std, note in zip(part["mean"], part["std"], part["note"], strict=True)
+            _cell(mean, low, high, note)
+            for mean, low, high, note in zip(
+                part["mean"], part["ci_low"], part["ci_high"], part["note"], strict=True
+            )
         ],
     )
     table = cells.pivot_table(
@@ -275,11 +279,18 @@ def _metric_rows(part: pd.DataFrame, columns: pd.Series, order: list[str]) -> pd
     )
 
 
-def _cell(mean: float, std: float, note: str) -> str:
-    value = format_value(mean)
-    if not (pd.isna(std) or std == 0):
-        value += f" ± {format_value(std)}"
+def _cell(mean: float, low: float, high: float, note: str) -> str:
+    value = interval_cell(mean, low, high)
     return f"{value} ({note})".strip() if note else value
+
+
+def interval_cell(mean: float, low: float, high: float) -> str:
+    """``7.59 [7.12, 8.03]``: the mean and its bootstrap interval, the mean alone without one
+    (published numbers, a single case)."""
+    value = format_value(mean)
+    if pd.isna(low) or pd.isna(high):
+        return value
+    return f"{value} [{format_value(low)}, {format_value(high)}]"
 
 
 def specs_table(specs: dict[str, DeclaredMetric]) -> pd.DataFrame:

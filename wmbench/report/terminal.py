@@ -1,37 +1,52 @@
-"""The leaderboard of one run as text (``wmbench run`` and ``wmbench show``): the same table
-model and cell format as the Markdown and HTML report (:func:`tables.wide_table`)."""
+"""The short summary of one run (``wmbench run`` and ``wmbench show``): the headline table per
+split beside the published rows of the registry (the same table model and cells as the report:
+:mod:`wmbench.report.headline`), the case counts, and where the files are. Everything else
+(every metric, the settings, the evaluators' notes) is in the files and the report."""
 
 from __future__ import annotations
 
-from wmbench.report.measured import ALL_SPLITS, Run, merged_specs
-from wmbench.report.tables import long_table, wide_table
+import pandas as pd
+
+from wmbench.report import headline, reported
+from wmbench.report.measured import Run, merged_specs
+from wmbench.report.tables import long_table
+
+WIDTH = 250
 
 
-def render(run: Run) -> str:
-    """Data label, one table over all cases and one per split (when there are several), the
-    models and evaluators that were skipped with their reasons, and the evaluators' notes."""
+def render(run: Run, files: list[reported.ReportedFile] | None = None) -> str:
+    """Headline per split, counts of cases and skipped evaluators, the files to read next.
+    ``files``: the reported numbers beside (default: the whole registry)."""
     summary = run.summary
+    files = reported.resolve([reported.ALL]) if files is None else files
+    specs = merged_specs([run])
+    board = headline.build([run], files, long_table([run], files, specs), specs)
     lines = [f"suite: {summary.suite}    data: {summary.data}"]
-    long = long_table([run], [], merged_specs([run]))
-    splits = sorted(set(long["split"]) - {ALL_SPLITS})
-    for split in [ALL_SPLITS, *splits] if len(splits) > 1 else [ALL_SPLITS]:
-        table = wide_table(long, split)
-        if table.empty:
-            continue
-        lines += ["", f"== {split} ==", table.to_string(index=False)]
+    if board is None:
+        lines.append("(no published table to compare with: see the report for every metric)")
+    else:
+        for split in board.splits:
+            table = headline.frame(board, split)
+            if not (table["source"] == "measured").any():
+                continue
+            with pd.option_context("display.width", WIDTH, "display.max_columns", None):
+                lines += ["", f"== {split}: {board.title} ==", table.to_string(index=False)]
+        lines.append("measured cells: mean [95 % bootstrap interval over cases]")
     lines.append("")
     for key, model in summary.models.items():
         if model.status != "ok":
             lines.append(f"model {key}: skipped: {model.reason}")
             continue
-        overall = model.splits.get(ALL_SPLITS)
+        overall = model.splits.get("all")
         cases, failures = (overall.cases, overall.failures) if overall else (0, 0)
         lines.append(f"model {key}: {cases - failures} cases ok, {failures} failed")
-    skipped: dict[tuple[str, str], list[str]] = {}
-    for key, model in summary.models.items():
-        for name, reason in model.skipped_evaluators.items():
-            skipped.setdefault((name, reason), []).append(key)
-    for (name, reason), keys in skipped.items():
-        lines.append(f"evaluator {name} skipped ({', '.join(keys)}): {reason}")
-    lines += [f"\n{name}: {text}" for name, text in run.record.evaluator_notes.items()]
+    skipped = sorted({name for m in summary.models.values() for name in m.skipped_evaluators})
+    if skipped:
+        lines.append(f"evaluators skipped ({len(skipped)}; reasons in summary.json): "
+                     f"{', '.join(skipped)}")  # fmt: skip
+    lines += [
+        f"files: {run.path / 'results.csv'} ({len(run.metrics)} metrics per case), "
+        f"{run.path / 'summary.json'} (means per model and split), {run.path / 'cases'}/",
+        f"full report: python -m wmbench report {run.path} --against reported --out DIR",
+    ]
     return "\n".join(lines)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from wmbench.core.errors import InputError
+from wmbench.core.types import Video, fit_image
 from wmbench.models.base import GenerationRequest
 from wmbench.models.baselines.base import BaselineModel, EntryPoint, Launch
-from wmbench.models.controls import CompiledControl, NativeControl
+from wmbench.models.controls import CompiledControl, Ignored, NativeControl, yume
 from wmbench.models.controls import action_models as actions
 from wmbench.models.controls.timeline import Timeline
+from wmbench.models.options import to_bool
 
 FILENAME_BYTES = 255
 
@@ -22,14 +25,27 @@ class MatrixGame3(BaselineModel):
     """Matrix-Game 3.0 (distilled 5B), README "Inference" with ``--interactive``:
     ``generate.py --size 704*1280 --ckpt_dir DIR --image IMG --prompt P --num_iterations N
     --num_inference_steps 3 --seed S --output_dir DIR --save_name NAME --interactive``, the
-    actions answered on standard input; the video is DIR/NAME.mp4 at 24 fps (its frames carry
-    the pipeline's own key / mouse overlay, utils/visualize.py process_video). Weights:
-    huggingface Skywork/Matrix-Game-3.0."""
+    actions answered on standard input, with the README's speed settings ``--vae_type
+    mg_lightvae --lightvae_pruning_rate 0.5 --use_int8 --compile_vae`` (its single-GPU example)
+    unless ``-o fast=false``. The pipeline
+    writes DIR/NAME.mp4 only through utils/visualize.py process_video, which draws the keys and
+    a mouse icon on every frame; the driver keeps what MatrixGame3Pipeline.generate returns
+    (the decoded frames, before any overlay) and writes it with the same export_to_video at 24
+    fps, and that clean video is the one scored. Weights: huggingface Skywork/Matrix-Game-3.0.
+
+    Pitch: I (mouse [+0.1, 0]) is compiled as tilt up, the reading the model was trained on:
+    get_current_action labels it "I: up, K: down"; visualize.parse_config negates mouse[0] so
+    the cursor rises on I; Matrix-Game 1 / 2's conditions name [CAM_VALUE, 0] "camera_up" (the
+    same action encoding). Only get_extrinsics, which synthesises the Plucker rays from actions
+    at inference, pitches the camera down for it; its yaw agrees with the labels and no shipped
+    example exercises its pitch (Bench_actions_universal comments camera_up / camera_down out).
+    A real pitch-up generation settles it; the choice is recorded (control/pitch_reading)."""
 
     NAME = "matrix-game-3"
     CONTROL = "actions"
     ENTRY = EntryPoint(
         script="generate.py",
+        timed="MatrixGame3InteractivePipeline.generate",
         package="wan",
         weights=("base_distilled_model",),
         weights_default="Matrix-Game-3.0",
@@ -39,7 +55,9 @@ class MatrixGame3(BaselineModel):
         source="SkyworkAI/Matrix-Game@20e033e Matrix-Game-3/generate.py, "
         "pipeline/inference_interactive_pipeline.py, utils/utils.py",
     )
-    OPTIONS = {"steps": (int, 3), "extra": (str, "")}
+    OPTIONS = {"steps": (int, 3), "extra": (str, ""), "fast": (to_bool, True)}
+    FAST = ("--vae_type", "mg_lightvae", "--lightvae_pruning_rate", "0.5", "--use_int8",
+            "--compile_vae")  # fmt: skip
 
     def frame_rule(self, minimum: int) -> int:
         return actions.matrix_game_3_frames(minimum)
@@ -56,38 +74,67 @@ class MatrixGame3(BaselineModel):
                 "--prompt", request.case.prompt, "--num_iterations", str(iterations),
                 "--num_inference_steps", str(self.options["steps"]), "--seed", str(request.seed),
                 "--output_dir", str(folder / "out"), "--save_name", "case", "--interactive",
-                *self.options["extra"].split()]  # fmt: skip
-        return Launch(args=args, cwd=self.repo, output=folder / "out" / "case.mp4")
+                *self.fast_flags(), *self.options["extra"].split()]  # fmt: skip
+        clean = folder / "out" / "clean.mp4"
+        return Launch(
+            args=args,
+            cwd=self.repo,
+            output=clean,
+            driver=("--save-return", str(clean), "--fps", f"{self.ENTRY.fps:g}"),
+        )
+
+    def fast_flags(self) -> tuple[str, ...]:
+        return self.FAST if self.options["fast"] else ()
+
+    def settings(self) -> dict[str, Any]:
+        return {"speed_settings": " ".join(self.fast_flags()) or "none",
+                "video": "clean (returned frames, no key / mouse overlay)"}  # fmt: skip
 
 
 class InfiniteWorld(BaselineModel):
     """Infinite-World (1.3B), infer_local.sh: ``python scripts/infworld_inference.py`` with no
     arguments; it reads prompts/demo.yaml ([prompt, image, action JSON] rows) and
     configs/infworld_config.yaml under its project root (the script's grandparent folder) and
-    writes outputs/<run>/0000_<prompt[:30]>.mp4 at 30 fps, 1041 frames. The adapter stages a
-    project root per case: links to the checkout's infworld/, configs/, checkpoints/ and the
-    script, plus its own prompts/demo.yaml. Weights: huggingface MeiGen-AI/Infinite-World under
-    checkpoints/ (README table)."""
+    writes outputs/<run>/0000_<prompt[:30]>.mp4 at 30 fps. The adapter stages a project root
+    per case: links to the checkout's infworld/, configs/, checkpoints/ and the script, plus its
+    own prompts/demo.yaml. The driver sets the script's NUM_CHUNKS (13, 1041 frames, in the
+    script) to the chunks the case needs and HIGH_QUALITY_SAVE (True there: imageio quality 10)
+    to ``-o high_quality_save`` (default false: the script's quality 5). Actions are held for
+    ``-o hold=20`` frames. Its GLOBAL_SEED = 42 is fixed: the case's seed is recorded as
+    ignored. Weights: huggingface MeiGen-AI/Infinite-World under checkpoints/ (README table)."""
 
     NAME = "infinite-world"
     CONTROL = "actions"
     ENTRY = EntryPoint(
         script="scripts/infworld_inference.py",
+        timed="load_condition_image",
         package="infworld",
         weights=("infinite_world_model.ckpt", "models/Wan2.1_VAE.pth",
                  "models/models_t5_umt5-xxl-enc-bf16.pth", "models/google/umt5-xxl"),
         weights_default="checkpoints",
         resolution=(896, 448),  # bucket ASPECT_RATIO_627_F64 nearest 16:9
         fps=30.0,
-        frames="1041",
+        frames="1+80k",
         source="MeiGen-AI/Infinite-World@272478e scripts/infworld_inference.py, infer_local.sh",
     )  # fmt: skip
+    OPTIONS = {"hold": (int, actions.INFWORLD_HOLD), "high_quality_save": (to_bool, False)}
 
     def frame_rule(self, minimum: int) -> int:
         return actions.infinite_world_frames(minimum)
 
     def native_control(self, c2w: np.ndarray, intrinsics: np.ndarray, prompt: str) -> NativeControl:
-        return actions.infinite_world(c2w)
+        return actions.infinite_world(c2w, self.options["hold"])
+
+    def seed_used(self, request: GenerationRequest) -> Ignored | None:
+        return Ignored(
+            "seed",
+            str(request.seed),
+            "42 (GLOBAL_SEED + rank 0)",
+            f"{self.ENTRY.source.split(' ', 1)[0]} scripts/infworld_inference.py",
+        )
+
+    def settings(self) -> dict[str, Any]:
+        return {"speed_settings": f"HIGH_QUALITY_SAVE={self.options['high_quality_save']}"}
 
     def script_path(self, folder: Path) -> Path:
         return folder / "root" / self.ENTRY.script
@@ -108,9 +155,12 @@ class InfiniteWorld(BaselineModel):
         # outputs/infworld-ckpt{step}-step{NUM_SAMPLING_STEPS=30}-cfg{TEXT_CFG_SCALE=5.0}/, the
         # step read from a 'checkpoint-N.ckpt' name (0 for infinite_world_model.ckpt)
         name = f"0000_{request.case.prompt[:30].replace(' ', '_')}.mp4"
+        chunks = (timeline.native_frames - 1) // actions.INFWORLD_CHUNK
+        quality = json.dumps(self.options["high_quality_save"])
         return Launch(
-            args=[], cwd=root, output=root / "outputs/infworld-ckpt0-step30-cfg5.0" / name
-        )
+            args=[], cwd=root, output=root / "outputs/infworld-ckpt0-step30-cfg5.0" / name,
+            driver=("--set", f"NUM_CHUNKS={chunks}", "--set", f"HIGH_QUALITY_SAVE={quality}"),
+        )  # fmt: skip
 
 
 class Yume(BaselineModel):
@@ -122,28 +172,49 @@ class Yume(BaselineModel):
     ./Yume-I2V-540P under the checkout (sample.py's ckpt_dir). The video of the last segment,
     DIR/<image>_<first caption up to "Actual distance moved:">_<k>_0.mp4, holds all segments at
     16 fps; since that caption names the file, the scene text is cut to keep the name within
-    255 bytes (and '/' becomes ' '), and the run records it."""
+    255 bytes (and '/' becomes ' '), and the run records it. main() calls sample_one for
+    ``range(1, dataset_length // world_size + 2)``: twice for one image on one GPU, the second
+    overwriting the first; the driver answers the second call empty. The video starts one frame
+    after the image (controls/yume.py), so the image is put back as native frame 0. Its
+    set_seed is commented out and it samples with seed=None: the case's seed is ignored."""
 
     NAME = "yume"
     CONTROL = "actions"
     ENTRY = EntryPoint(
         script="fastvideo/sample/sample.py",
+        timed="sample_one",
         package="fastvideo",
         weights=(".",),
         weights_default="Yume-I2V-540P",
         resolution=(960, 544),
         fps=16.0,
-        frames="32n",
+        frames="1+32k (frame 0 the image)",
         source="stdstu12/YUME@111c3fa scripts/inference/sample_image.sh, "
         "fastvideo/sample/sample.py",
     )
     OPTIONS = {"steps": (int, 50)}
 
     def frame_rule(self, minimum: int) -> int:
-        return actions.yume_frames(minimum)
+        return yume.yume_frames(minimum)
 
     def native_control(self, c2w: np.ndarray, intrinsics: np.ndarray, prompt: str) -> NativeControl:
-        return actions.yume(c2w, yume_scene(prompt))
+        return yume.yume(c2w, yume_scene(prompt))
+
+    def native_video(self, video: Video, image: np.ndarray) -> Video:
+        height, width = video.frames.shape[1:3]
+        first = fit_image(image, width, height)  # the size it was given, unless it wrote another
+        return Video(np.concatenate([first[None], video.frames]), video.fps)
+
+    def seed_used(self, request: GenerationRequest) -> Ignored | None:
+        return Ignored(
+            "seed",
+            str(request.seed),
+            "none: set_seed is commented out and it samples with seed=None",
+            "stdstu12/YUME@111c3fa fastvideo/sample/sample.py",
+        )
+
+    def settings(self) -> dict[str, Any]:
+        return {"first_frame": "the input image (its video starts one frame after it)"}
 
     def launch(
         self, folder: Path, image: Path, request: GenerationRequest,
@@ -163,7 +234,12 @@ class Yume(BaselineModel):
                 f"--caption_path={folder / 'control/caption.txt'}", "--test_data_dir=./val",
                 "--num_euler_timesteps", str(self.options["steps"]), "--rand_num_img", "0.6",
                 "--t5_cpu"]  # fmt: skip
-        return Launch(args=args, cwd=self.repo, output=out / f"case_{label}_{segments - 1}_0.mp4")
+        return Launch(
+            args=args,
+            cwd=self.repo,
+            output=out / f"case_{label}_{segments - 1}_0.mp4",
+            driver=("--once",),
+        )
 
 
 def yume_scene(prompt: str) -> str:
@@ -176,8 +252,8 @@ def yume_scene(prompt: str) -> str:
         - len("_000_0.mp4")
         - max(
             len(k.encode()) + len(m.encode())
-            for k in actions.YUME_KEYS.values()
-            for m in actions.YUME_MOUSE.values()
+            for k in yume.YUME_KEYS.values()
+            for m in yume.YUME_MOUSE.values()
         )
     )
     encoded = text.encode()[:room]

@@ -4,42 +4,48 @@ Each baseline runs its own published inference entry point in its own environmen
 interpreter (``-o python=/env/bin/python``) or launcher (``-o "launcher=/env/bin/torchrun
 --nproc_per_node=8"``) on the script in a checkout (``-o repo=DIR``), never wmbench's venv. The
 adapter compiles the case's path into the model's native control, writes the input files the
-entry point reads, runs it in its own process group, reads the model's own video back, picks
-the frames standing for the case's (``-o timing=frames|seconds``) and fits them to the suite's
-size, recording all of it and the error of the path the control can express.
+entry point reads, runs the script through ``driver.py`` (which times loading apart from
+generation) in its own process group, reads the model's own video back, picks the frames
+standing for the case's (``-o timing=frames|seconds``) and keeps them at the model's own size
+(evaluators score what the model wrote, as SANA-WM-Bench's scripts do), recording all of it,
+the error of the path the control can express and what the model ignores.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import tempfile
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
-from wmbench.core.errors import ModelUnavailable
+from wmbench.core.errors import InputError, ModelUnavailable
 from wmbench.core.types import Video, fit_image
 from wmbench.data.video_io import read_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.baselines.checks import static_checks
-from wmbench.models.controls import CompiledControl, NativeControl
+from wmbench.models.controls import CompiledControl, Ignored, NativeControl
 from wmbench.models.controls.timeline import Timeline, case_frames_of, finish, native_path, plan
 from wmbench.models.options import parse_options
 from wmbench.models.process import default_timeout, positive_seconds, run_program
-from wmbench.models.resample import fit_frames
+
+DRIVER = Path(__file__).with_name("driver.py")
 
 
 @dataclass(frozen=True)
 class EntryPoint:
-    """What a baseline's repository publishes: the script, the module its environment must
-    import, the weight paths it reads (relative to the weights folder), its native output and
-    where all of it was read (repository @ commit, files)."""
+    """What a baseline's repository publishes: the script, the callable whose first call ends
+    its loading (``timed``, as the script reaches it), the module its environment must import,
+    the weight paths it reads (relative to the weights folder), its native output and where all
+    of it was read (repository @ commit, files)."""
 
     script: str
+    timed: str
     package: str
     weights: tuple[str, ...]
     weights_default: str
@@ -51,12 +57,13 @@ class EntryPoint:
 
 @dataclass(frozen=True)
 class Launch:
-    """One run of the entry point: argv after the interpreter, the working directory and the
-    file the model's video lands in."""
+    """One run of the entry point: the script's argv, the working directory, the file the
+    model's video lands in and the driver's own options (``--once``, ``--set``, ...)."""
 
     args: list[str]
     cwd: Path
     output: Path
+    driver: tuple[str, ...] = ()
 
 
 class BaselineModel(ABC):
@@ -134,12 +141,15 @@ class BaselineModel(ABC):
         with tempfile.TemporaryDirectory(prefix=f"wmbench-{self.NAME}-") as tmp:
             folder = Path(tmp)
             image = folder / "image.png"
-            _save_png(image, fit_image(request.image, width, height))
+            fitted = fit_image(request.image, width, height)
+            _save_png(image, fitted)
             compiled.write(folder / "control")
             launch = self.launch(folder, image, request, compiled, timeline)
-            script = self.script_path(folder)
+            timings = folder / "timings.json"
             run = run_program(
-                [*self.interpreter(), str(script), *launch.args],
+                [*self.interpreter(), str(DRIVER), "--timings", str(timings),
+                 "--time", self.ENTRY.timed, *launch.driver, "--",
+                 str(self.script_path(folder)), *launch.args],
                 self.NAME,
                 self.options["timeout"] or default_timeout(request.num_frames, request.fps),
                 cwd=launch.cwd,
@@ -147,9 +157,10 @@ class BaselineModel(ABC):
                                                                 os.environ.get("PYTHONPATH", "")])},
                 stdin=compiled.native.stdin,
             )  # fmt: skip
-            video = read_video(launch.output)
-        frames, resized = fit_frames(case_frames_of(video, timeline, str(launch.output)),
-                                     *request.resolution)  # fmt: skip
+            driver = _read_timings(timings)
+            video = self.native_video(read_video(launch.output), fitted)
+        frames = case_frames_of(video, timeline, str(launch.output))  # at the model's own size
+        ignored = [*self.ignored_inputs(request, timeline), *compiled.native.ignored]
         info = {
             **compiled.info(),
             "source": self.ENTRY.source,
@@ -157,14 +168,46 @@ class BaselineModel(ABC):
             "native_frames": timeline.native_frames,
             "native_fps": video.fps,
             "native_size": list(video.size),
-            "resized": resized,
+            "ignored": [asdict(item) for item in ignored],
+            "driver_skipped_calls": driver["skipped"],
+            **self.settings(),
         }
         return Generation(
             video=Video(frames, request.fps),
-            stage_seconds={"entry_point": run.seconds},
+            stage_seconds={
+                "load": driver["load_s"],
+                "generate": driver["generate_s"],
+                "entry_point": run.seconds,
+            },  # fmt: skip
             info=info,
             series=compiled.series(),
         )
+
+    def ignored_inputs(self, request: GenerationRequest, timeline: Timeline) -> list[Ignored]:
+        """What of the case this model does not take as asked: its seed (subclasses say) and
+        the frame count, when its frame rule makes it render more than the case needs."""
+        seed = self.seed_used(request)
+        ignored = [] if seed is None else [seed]
+        minimum = plan(request.num_frames, request.fps, self.ENTRY.fps, timeline.timing,
+                       lambda n: n).native_frames  # fmt: skip
+        if timeline.native_frames != minimum:
+            source = f"{self.ENTRY.source.split(' ', 1)[0]}: {self.ENTRY.frames}"
+            used = f"{timeline.native_frames} frames (extra frames are not scored)"
+            ignored.append(Ignored("frames", f"{minimum} frames", used, source))
+        return ignored
+
+    def seed_used(self, request: GenerationRequest) -> Ignored | None:
+        """None when the case's seed reaches the model; else what it uses instead."""
+        return None
+
+    def settings(self) -> dict[str, Any]:
+        """The speed / quality settings this run used (recorded with every case)."""
+        return {}
+
+    def native_video(self, video: Video, image: np.ndarray) -> Video:
+        """The model's video with native frame 0 standing for the input image (a model whose
+        saved video starts later says so here)."""
+        return video
 
     def weight_paths(self) -> list[Path]:
         """Every weight file or folder the entry point reads."""
@@ -194,6 +237,15 @@ class BaselineModel(ABC):
         timeline: Timeline,
     ) -> Launch:
         """The entry point's arguments for one case whose inputs are under ``folder``."""
+
+
+def _read_timings(path: Path) -> dict[str, float]:
+    """The driver's record: load_s, generate_s, calls and skipped (calls it answered empty)."""
+    try:
+        record = json.loads(path.read_text())
+        return {key: float(record[key]) for key in ("load_s", "generate_s", "calls", "skipped")}
+    except (OSError, ValueError, KeyError) as error:
+        raise InputError(str(path), "timings", "the driver's JSON record", str(error)) from error
 
 
 def _save_png(path: Path, image: np.ndarray) -> None:

@@ -19,12 +19,15 @@ class Gen3C(BaselineModel):
     --foreground_masking --num_video_frames N --seed S --prompt P --disable_prompt_upsampler
     --trajectory T --camera_rotation R --movement_distance D``; the video is DIR/NAME.mp4 at
     24 fps, 1280x704. Weights: scripts/download_gen3c_checkpoints.py into checkpoints/
-    (Gen3C-Cosmos-7B); MoGe (Ruicheng/moge-vitl) comes from the Hugging Face cache."""
+    (Gen3C-Cosmos-7B); MoGe (Ruicheng/moge-vitl) comes from the Hugging Face cache.
+    ``--movement_distance`` is in MoGe's scene-relative depth units (controls/presets.py;
+    ``-o units_per_metre=`` changes the assumed conversion)."""
 
     NAME = "gen3c"
     CONTROL = "camera-presets"
     ENTRY = EntryPoint(
         script="cosmos_predict1/diffusion/inference/gen3c_single_image.py",
+        timed="_predict_moge_depth",
         package="cosmos_predict1",
         weights=("Gen3C-Cosmos-7B",),
         weights_default="checkpoints",
@@ -34,13 +37,14 @@ class Gen3C(BaselineModel):
         source="nv-tlabs/GEN3C@db2ffe1 cosmos_predict1/diffusion/inference/gen3c_single_image.py, "
         "camera_utils.py",
     )
-    OPTIONS = {"guidance": (float, 1.0)}
+    OPTIONS = {"guidance": (float, 1.0),
+               "units_per_metre": (float, presets.GEN3C_UNITS_PER_METRE)}  # fmt: skip
 
     def frame_rule(self, minimum: int) -> int:
         return presets.gen3c_frames(minimum)
 
     def native_control(self, c2w: np.ndarray, intrinsics: np.ndarray, prompt: str) -> NativeControl:
-        return presets.gen3c(c2w)
+        return presets.gen3c(c2w, self.options["units_per_metre"])
 
     def launch(
         self, folder: Path, image: Path, request: GenerationRequest,

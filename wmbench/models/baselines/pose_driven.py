@@ -25,6 +25,7 @@ class LingBotWorld(BaselineModel):
     CONTROL = "camera-poses"
     ENTRY = EntryPoint(
         script="generate.py",
+        timed="wan.WanI2V.generate",
         package="wan",
         weights=("high_noise_model", "low_noise_model", "Wan2.1_VAE.pth",
                  "models_t5_umt5-xxl-enc-bf16.pth", "google/umt5-xxl"),
@@ -61,7 +62,9 @@ class HYWorldPlay(BaselineModel):
     ``hyvideo/generate.py --prompt P --image_path IMG --resolution 480p --aspect_ratio 16:9
     --video_length N --seed S --rewrite false --sr false --pose POSE.json --output_path DIR
     --model_path HUNYUANVIDEO_1_5 --action_ckpt CKPT --few_step true --num_inference_steps 4
-    --model_type ar --width 832 --height 480``; the video is DIR/gen.mp4 at 24 fps. Weights:
+    --model_type ar --width 832 --height 480 --transformer_resident_ar_rollout true`` (its
+    speed setting, da2d0c2; ``-o resident=false`` leaves it off); the video is DIR/gen.mp4 at
+    24 fps (its keyboard overlay is drawn only for pose strings with --with-ui). Weights:
     HunyuanVideo-1.5 (480p_i2v transformer, FLUX.1-Redux siglip vision encoder, gated) and
     tencent/HY-WorldPlay ar_distilled_action_model/diffusion_pytorch_model.safetensors."""
 
@@ -69,6 +72,7 @@ class HYWorldPlay(BaselineModel):
     CONTROL = "camera-poses"
     ENTRY = EntryPoint(
         script="hyvideo/generate.py",
+        timed="pose_to_input",
         package="hyvideo",
         weights=("transformer/480p_i2v", "vision_encoder/siglip"),
         weights_default="ckpts/HunyuanVideo-1.5",
@@ -77,7 +81,8 @@ class HYWorldPlay(BaselineModel):
         frames="4n+1 with (n+1) % 4 == 0",
         source="Tencent-Hunyuan/HY-WorldPlay@da2d0c2 run.sh, hyvideo/generate.py",
     )
-    OPTIONS = {"action_ckpt": (Path, Path()), "steps": (int, 4), "few_step": (to_bool, True)}
+    OPTIONS = {"action_ckpt": (Path, Path()), "steps": (int, 4), "few_step": (to_bool, True),
+               "resident": (to_bool, True)}  # fmt: skip
 
     def frame_rule(self, minimum: int) -> int:
         return poses.hy_worldplay_frames(minimum)
@@ -99,8 +104,16 @@ class HYWorldPlay(BaselineModel):
                 "--action_ckpt", str(self.action_ckpt()),
                 "--few_step", str(self.options["few_step"]).lower(),
                 "--num_inference_steps", str(self.options["steps"]), "--model_type", "ar",
-                "--width", str(width), "--height", str(height)]  # fmt: skip
+                "--width", str(width), "--height", str(height),
+                "--transformer_resident_ar_rollout",
+                str(self.options["resident"]).lower()]  # fmt: skip
         return Launch(args=args, cwd=self.repo, output=out / "gen.mp4")
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "speed_settings": "--transformer_resident_ar_rollout "
+            f"{str(self.options['resident']).lower()}"
+        }
 
     def action_ckpt(self) -> Path:
         """The action checkpoint (default: download_models.py's layout beside the base model)."""

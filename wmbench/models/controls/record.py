@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,18 +37,24 @@ class PathError:
 
 
 @dataclass(frozen=True)
-class ErrorBound:
-    """What the control's quantisation allows: no frame of the expressed path may be further
-    than this from the request (action compilers state it; exact conventions have none)."""
+class Ignored:
+    """An input of the case the model does not take as asked: which (``seed``, ``scale``,
+    ``frames``, ...), what was asked, what the model uses instead and where that is read."""
 
-    rotation_deg: float
-    translation_m: float
+    input: str
+    requested: str
+    used: str
+    source: str
 
-    def holds(self, error: PathError, slack: float = 1e-9) -> bool:
-        return bool(
-            (error.rotation_deg <= self.rotation_deg + slack).all()
-            and (error.translation_m <= self.translation_m + slack).all()
-        )
+
+@dataclass(frozen=True)
+class Scale:
+    """How a metre of the request is written in the model's own pose units, and on what
+    grounds (``assumed`` when no code of the model fixes it)."""
+
+    units_per_metre: float
+    basis: str
+    assumed: bool
 
 
 @dataclass(frozen=True)
@@ -61,8 +67,9 @@ class NativeControl:
     expressed: np.ndarray
     args: tuple[str, ...] = ()
     stdin: str | None = None
-    bound: ErrorBound | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    scale: Scale | None = None
+    ignored: tuple[Ignored, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,17 +91,18 @@ class CompiledControl:
             path.write_bytes(content)
 
     def info(self) -> dict[str, Any]:
-        """Plain numbers for Generation.info: the overall error, the bound, the details."""
+        """Plain values for Generation.info: the overall error, the details and the scale."""
         summary = {f"control_error/{k}": v for k, v in self.error.summary().items()}
-        if self.native.bound is not None:
-            summary["control_bound/rotation_deg"] = self.native.bound.rotation_deg
-            summary["control_bound/translation_m"] = self.native.bound.translation_m
         details = {f"control/{k}": v for k, v in self.native.details.items()}
+        if self.native.scale is not None:
+            details["control/scale"] = asdict(self.native.scale)
         return {"control": self.convention, **summary, **details}
 
     def series(self) -> dict[str, np.ndarray]:
-        """Per-frame error arrays for Generation.series."""
+        """Per-frame error arrays for Generation.series, and the expressed path itself
+        (camera-to-world (N,4,4): the case pages draw it beside the requested one)."""
         return {
             "control_error/rotation_deg": self.error.rotation_deg.astype(np.float32),
             "control_error/translation_m": self.error.translation_m.astype(np.float32),
+            "control_expressed/c2w": self.expressed.astype(np.float32),
         }
