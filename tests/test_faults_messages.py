@@ -312,7 +312,10 @@ def test_files_are_created_with_the_users_umask(pristine, tmp_path, mask, mode):
 
 
 def test_show_into_a_closed_pipe_ends_quietly(pristine):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "wmbench", "show", str(pristine[1])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,

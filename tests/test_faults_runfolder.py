@@ -199,7 +199,10 @@ def start_run(bench: Path, out: Path, program: Path) -> subprocess.Popen:
     child process in its own group."""
     args = [sys.executable, "-m", "wmbench", "run", *SMALL, "--data", str(bench), "--out",
             str(out), "--model", "command", "-o", f"cmd={sys.executable} {program}"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     return subprocess.Popen(
         args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,
