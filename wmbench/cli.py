@@ -254,11 +254,10 @@ def _list(args: argparse.Namespace) -> int:
                 # the control type needs the adapter imported: only when models are asked for
                 control = _control(name) if args.what == "models" else ""
                 print(f"  {name:<16} {control}".rstrip())
-    if args.what == "metrics":  # imports every evaluator: only when asked for
+    if args.what == "metrics":  # builds every evaluator (torch and all): only when asked for
         _list_metrics()
     elif args.what is None:
-        print("metrics: `python -m wmbench list metrics` (name, unit, direction, evaluator, "
-              "identity, weights)")  # fmt: skip
+        print("metrics: `python -m wmbench list metrics` (builds every evaluator to ask it)")
     return 0
 
 
