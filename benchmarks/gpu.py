@@ -12,7 +12,7 @@ Markdown report under ``OUT/gpu_bench/``:
 * ``reference_bidirectional``: :mod:`reference_model.bench`, the reference model's denoising step
   at 720p (704x1280) for 10 s and 60 s clips: seconds, MFU, peak memory (Triton GDN scan);
 * ``reference_streaming``: :mod:`reference_model.bench_streaming`, the chunk-causal loop against
-  one bidirectional forward at 10 s and 60 s: seconds and peak memory;
+  one bidirectional forward at 10 s and 60 s: seconds, MFU and peak memory;
 * ``nvfp4``: :mod:`reference_model.nvfp4.bench`, NVFP4 linear layers against bf16 at the shapes
   of one step of a 10 s and a 60 s clip;
 * ``training``: :mod:`reference_model.training.bench`, training steps of the full configuration
@@ -64,22 +64,23 @@ STAGES = (
           "bidirectional step: s / step, MFU, peak GiB at 720p, 10 s and 60 s",
           ("--seconds", "10", "60", "--gdn", "triton", "--repeats", "2"),
           ("--preset", "tiny", "--seconds", "1", "--gdn", "torch", "--repeats", "1",
-           "--peak-size", "64"), 100),
+           "--peak-size", "64"), 90),
     Stage("reference_streaming", "reference_model.bench_streaming",
-          "streaming (chunk-causal) loop: s and peak MiB at 720p, 10 s and 60 s, beside "
-          "bidirectional", ("--seconds", "10", "60", "--steps", "1"),
-          ("--preset", "tiny", "--seconds", "1", "--steps", "1"), 130),
+          "streaming (chunk-causal) loop: s, MFU and peak MiB at 720p, 10 s and 60 s, beside "
+          "bidirectional", ("--seconds", "10", "60", "--steps", "1", "--mfu"),
+          ("--preset", "tiny", "--seconds", "1", "--steps", "1", "--mfu", "--peak-size", "64"),
+          170),
     Stage("nvfp4", "reference_model.nvfp4.bench",
           "NVFP4 linear layers against bf16 (ms, TFLOP/s, error) at one step's shapes",
-          ("--seconds", "10", "60"), ("--preset", "tiny", "--seconds", "1", "--repeats", "1"), 45),
+          ("--seconds", "10", "60"), ("--preset", "tiny", "--seconds", "1", "--repeats", "1"), 35),
     Stage("training", "reference_model.training.bench",
           "training steps of the full configuration: s / step, MFU, peak GiB, 10 s clip",
           ("--seconds", "10", "--repeats", "2"),
-          ("--preset", "tiny", "--seconds", "1", "--repeats", "1", "--peak-size", "64"), 90),
+          ("--preset", "tiny", "--seconds", "1", "--repeats", "1", "--peak-size", "64"), 85),
     Stage("evaluators", "benchmarks.gpu_evaluators",
           "each learned evaluator and Pi3 on a 961-frame 720p clip: s and peak GiB",
           ("--frames", "961", "--size", "1280x720"),
-          ("--frames", "5", "--size", "160x128", "--tiny"), 105),
+          ("--frames", "5", "--size", "160x128", "--tiny"), 90),
 )  # fmt: skip
 
 

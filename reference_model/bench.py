@@ -204,8 +204,13 @@ def scan_section(
 
 def count_flops(model: torch.nn.Module, inputs: dict[str, object]) -> float:
     """FLOPs of one forward of ``model`` on ``inputs``."""
+    return work_flops(lambda: model(**inputs))
+
+
+def work_flops(work: Callable[[], object]) -> float:
+    """FLOPs of the ops ``work`` runs (under ``torch.no_grad``)."""
     with torch.no_grad(), _FlopCount() as counter:
-        model(**inputs)
+        work()
     return float(counter.total)
 
 

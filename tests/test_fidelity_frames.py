@@ -93,8 +93,9 @@ def test_no_evaluator_sees_frame_0_of_a_refined_output(name):
 
 def test_only_the_evaluators_that_score_the_written_video_reach_past_the_scored_frames():
     """Every evaluator reads ``inputs.video`` (frame 0 of refined outputs gone); only those whose
-    publisher reads the raw mp4 (pose estimation, revisit pairs) call ``inputs.written()``, and
-    none reads ``generation.video`` itself."""
+    publisher reads the raw mp4 (pose estimation, revisit pairs) or that index frames by the
+    annotator's poses of it (``revisit_geometry``) call ``inputs.written()``, and none reads
+    ``generation.video`` itself."""
     written_users = set()
     for path in sorted(EVALUATOR_DIR.rglob("*.py")):
         source = path.read_text()
@@ -106,4 +107,4 @@ def test_only_the_evaluators_that_score_the_written_video_reach_past_the_scored_
                     assert path.name == "base.py", f"{path.name} reads generation.video"
             if isinstance(node, ast.Attribute) and node.attr == "written":
                 written_users.add(path.name)
-    assert written_users == {"camera.py", "revisit.py", "lpips_distance.py"}
+    assert written_users == {"camera.py", "revisit.py", "lpips_distance.py", "revisit_geometry.py"}

@@ -55,3 +55,16 @@ def test_the_full_run_needs_cuda(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit):
         gpu.main(["--out", str(tmp_path)])
     assert "--dry-run" in capsys.readouterr().err
+
+
+def test_streaming_mfu_is_counted_flops_over_time_against_the_peak():
+    import torch
+
+    from reference_model.bench import work_flops
+    from reference_model.bench_streaming import Row, markdown
+
+    a, b = torch.ones(3, 5), torch.ones(5, 7)
+    assert work_flops(lambda: a @ b) == 2 * 3 * 5 * 7
+    rows = [Row(10.0, 21, "bidirectional", 100.0, 2.0, 2e12)]
+    table = markdown(rows, {}, peak=4e12)
+    assert table.splitlines()[-1].endswith("| 2.0 | 2 | 1 | 25.0% |")

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from wmbench.api import load_suite
 from wmbench.cli import main
 from wmbench.core.errors import InputError
-from wmbench.data.suites import Overrides, load_suite, read_suite_file
+from wmbench.data.suites import Overrides, read_suite_file
 from wmbench.worlds.layout import world_spec
 from wmbench.worlds.revisit_pairs import PAIR_ANGLE_DEG, PAIR_DISTANCE_M
 from wmbench.worlds.scene import World
