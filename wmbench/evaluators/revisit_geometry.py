@@ -29,6 +29,7 @@ from scipy.spatial import cKDTree
 
 from pose_pipeline.result import Annotation, FrameStatus
 from pose_pipeline.sparse import SparseModel
+from wmbench.core.types import Video
 from wmbench.evaluators.base import EvalInput, SharedKey
 from wmbench.evaluators.camera import CameraEvaluator
 from wmbench.evaluators.local_control import metric_scale
@@ -144,10 +145,10 @@ def transfer(scene: RevisitScene, first: np.ndarray, second: np.ndarray) -> Tran
     return Transfer(first_xy[found], points[found], second_xy[found], errors)
 
 
-def revisit_frames(inputs: EvalInput, scenes: list[RevisitScene]) -> dict[int, np.ndarray]:
-    """The video frames the revisits need, by index: the one place frames are read."""
+def revisit_frames(video: Video, scenes: list[RevisitScene]) -> dict[int, np.ndarray]:
+    """The frames of ``video`` the revisits need, by index: the one place frames are read."""
     wanted = sorted({s.first for s in scenes} | {s.second for s in scenes})
-    return {index: np.asarray(inputs.video.frames[index]) for index in wanted}
+    return {index: np.asarray(video.frames[index]) for index in wanted}
 
 
 @dataclass(frozen=True)
@@ -173,13 +174,18 @@ def case_revisits(camera: CameraEvaluator, inputs: EvalInput) -> CaseRevisits:
         annotation = poses.annotation
         if not isinstance(annotation, Annotation) or annotation.sparse is None:
             return CaseRevisits([], {}, [], 1.0)
-        valid = annotation.valid[: len(inputs.trajectory)]
+        video, trajectory = inputs.written()  # the annotation indexes the written video
+        valid = annotation.valid[: len(trajectory)]
         count = len(valid)
         scale = 1.0 if annotation.metric else metric_scale(
             np.where(valid[:, None, None], annotation.c2w[:count], np.eye(4)),
-            inputs.trajectory.c2w[:count], valid)  # fmt: skip
-        scenes = revisit_scenes(annotation, annotation.sparse, scale)
-        frames = revisit_frames(inputs, scenes)
+            trajectory.c2w[:count], valid)  # fmt: skip
+        scenes = [
+            s
+            for s in revisit_scenes(annotation, annotation.sparse, scale)
+            if s.first >= inputs.first_frame
+        ]  # a refined video's frame 0 is not scored
+        frames = revisit_frames(video, scenes)
         transfers = [transfer(s, frames[s.first], frames[s.second]) for s in scenes]
         return CaseRevisits(scenes, frames, transfers, scale)
 
