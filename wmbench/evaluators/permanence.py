@@ -2,7 +2,7 @@
 return? Weight-free, on the revisits of :mod:`wmbench.evaluators.revisit_geometry`.
 
 For each revisit the first-visit frame is warped into the second view by the estimated
-geometry: the reconstruction's first-visit 3D points are projected into the second keyframe
+geometry: the reconstruction's first-visit 3D points are projected into the second frame
 and their depths interpolated into a dense depth map there (linear inside their hull, nearest
 outside), which lifts every second-visit pixel and sends it into the first view
 (:func:`wmbench.evaluators.revisit.source_coordinates`, :func:`~wmbench.evaluators.revisit.
