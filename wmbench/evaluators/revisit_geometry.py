@@ -213,7 +213,7 @@ def case_revisits(camera: CameraEvaluator, inputs: EvalInput) -> CaseRevisits:
             trajectory.c2w[:count], valid)  # fmt: skip
         scenes = [
             s
-            for s in revisit_scenes(annotation, annotation.sparse, scale)
+            for s in revisit_scenes(annotation, annotation.sparse, trajectory.c2w[:count], scale)
             if s.first >= inputs.first_frame
         ]  # a refined video's frame 0 is not scored
         frames = revisit_frames(video, scenes)
