@@ -35,7 +35,7 @@ import numpy as np
 
 from pose_pipeline import AnnotatorConfig, ExactDepth, annotate
 from pose_pipeline.plain import plain_pycolmap
-from wmbench.core.paths import REPO_ROOT, cache_dir
+from wmbench.core.paths import cache_dir
 from wmbench.core.types import Video
 from wmbench.data.video_io import write_video
 from wmbench.studies.pose_floor import (
@@ -60,7 +60,7 @@ COLMAP_SCHEDULE = {
     "ba_prune_redundant_points": False,
     "init_min_tri_angle_deg": 16.0,
 }  # COLMAP's own
-REPORTS = REPO_ROOT / "reports"
+REPORTS = Path(__file__).resolve().parents[1] / "reports"  # the checkout's reports/
 
 
 def _log(text: str) -> None:

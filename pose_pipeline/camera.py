@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from wmbench.core.errors import InputError
+from wmbench.core.files import load_npz
 
 
 @dataclass(frozen=True)
@@ -61,14 +62,23 @@ def parse_intrinsics(spec: str, size: tuple[int, int]) -> PinholeCamera:
         path = Path(spec)
         if not path.is_file():
             raise InputError(path, "intrinsics", "an existing .npz file", "no file")
-        with np.load(path) as data:
-            if "intrinsics" not in data:
-                raise InputError(path, "intrinsics", "an 'intrinsics' array", f"keys {list(data)}")
-            matrices = np.asarray(data["intrinsics"], dtype=np.float64).reshape(-1, 3, 3)
-            source = tuple(int(v) for v in data["image_size"]) if "image_size" in data else size
+        data = load_npz(path, "intrinsics")
+        if "intrinsics" not in data:
+            raise InputError(path, "intrinsics", "an 'intrinsics' array", f"keys {list(data)}")
+        matrices = _numeric(data["intrinsics"], path, "intrinsics", "(3,3) or (N,3,3) numbers")
+        if matrices.size == 0 or matrices.size % 9:
+            raise InputError(path, "intrinsics", "(3,3) or (N,3,3)", f"shape {matrices.shape}")
+        matrices = matrices.reshape(-1, 3, 3)
+        source = size
+        if "image_size" in data:
+            found = _numeric(data["image_size"], path, "image_size", "(width, height)").ravel()
+            if found.shape != (2,) or not (found >= 1).all() or (found % 1).any():
+                raise InputError(path, "image_size", "(width, height) in pixels", str(found))
+            source = (int(found[0]), int(found[1]))
         if not np.allclose(matrices, matrices[0]):
             raise InputError(path, "intrinsics", "the same intrinsics for every frame", "varying")
         camera = PinholeCamera.from_matrix(matrices[0], source)
+        _check_focal(camera.fx, camera.fy, camera.cx, camera.cy, str(path), "intrinsics")
         sx, sy = size[0] / source[0], size[1] / source[1]
         return PinholeCamera(
             camera.fx * sx, camera.fy * sy, (camera.cx + 0.5) * sx - 0.5,
@@ -78,6 +88,23 @@ def parse_intrinsics(spec: str, size: tuple[int, int]) -> PinholeCamera:
         fx, fy, cx, cy = (float(v) for v in spec.split(","))
     except ValueError as error:
         raise InputError(spec, "--intrinsics", "fx,fy,cx,cy or FILE.npz", spec) from error
-    if fx <= 0 or fy <= 0:
-        raise InputError(spec, "--intrinsics", "positive focal lengths")
+    _check_focal(fx, fy, cx, cy, spec, "--intrinsics")
     return PinholeCamera(fx, fy, cx, cy, size[0], size[1])
+
+
+def _numeric(array: np.ndarray, path: Path, key: str, expected: str) -> np.ndarray:
+    """``array`` as finite float64; an InputError naming ``path`` and ``key`` otherwise."""
+    if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        raise InputError(path, key, f"{expected} (real numbers)", f"dtype {array.dtype}")
+    values = array.astype(np.float64)
+    if not np.isfinite(values).all():
+        raise InputError(path, key, f"{expected} (finite numbers)", "NaN or infinite values")
+    return values
+
+
+def _check_focal(fx: float, fy: float, cx: float, cy: float, source: str, field: str) -> None:
+    """Finite intrinsics with positive focal lengths."""
+    if not all(np.isfinite([fx, fy, cx, cy])):
+        raise InputError(source, field, "finite fx,fy,cx,cy", f"{fx:g},{fy:g},{cx:g},{cy:g}")
+    if fx <= 0 or fy <= 0:
+        raise InputError(source, field, "positive focal lengths", f"fx={fx:g}, fy={fy:g}")

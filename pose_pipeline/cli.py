@@ -49,8 +49,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_counts(args: argparse.Namespace) -> None:
+    """The counting options are positive (the seed non-negative)."""
+    for name in ("stride", "max_image_size", "threads"):
+        if getattr(args, name) < 1:
+            option = "--" + name.replace("_", "-")
+            raise InputError(option, name, "a positive integer", str(getattr(args, name)))
+    if args.seed < 0:
+        raise InputError("--seed", "seed", "a non-negative integer", str(args.seed))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    try:
+        _check_counts(args)
+    except InputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     config = AnnotatorConfig(
         stride=args.stride,
         max_image_size=args.max_image_size,

@@ -37,7 +37,7 @@ from pose_pipeline.result import Annotation, AnnotationFailure
 from pose_pipeline.scale import DepthSource
 from wmbench.core.errors import InputError
 from wmbench.core.registry import Registry
-from wmbench.core.types import check_poses
+from wmbench.core.types import FrameSequence, check_poses
 
 DEFAULT = "pycolmap"
 ESTIMATORS = Registry(
@@ -54,12 +54,13 @@ ARRAY_KEYS = ("c2w", "valid", "confidence", "frame_index", "estimator", "setting
 
 @dataclass(frozen=True)
 class PoseRequest:
-    """One video to estimate: ``frames`` (T, H, W, 3) uint8, the requested camera's pinhole
-    ``intrinsics`` (3, 3) in pixels of the frames, ``case_id`` (names a ``file`` estimate) and,
-    for the annotator's metric scale, a ``depth`` source."""
+    """One video to estimate: ``frames`` (T, H, W, 3) uint8 in memory or read lazily (a
+    :class:`FrameSequence`), the requested camera's pinhole ``intrinsics`` (3, 3) in pixels of
+    the frames, ``case_id`` (names a ``file`` estimate) and, for the annotator's metric scale, a
+    ``depth`` source."""
 
     case_id: str
-    frames: np.ndarray
+    frames: np.ndarray | FrameSequence
     intrinsics: np.ndarray
     depth: DepthSource | None = None
 

@@ -118,7 +118,9 @@ class Pi3Estimator(PoseEstimator):
         model = self._network()
         target = next(model.parameters()).device
         frame_index = np.arange(0, len(request.frames), self.interval)
-        images = torch.from_numpy(pi3_inputs(request.frames[frame_index]))[None].to(target)
+        frames = request.frames
+        picked = frames[frame_index] if isinstance(frames, np.ndarray) else frames.take(frame_index)
+        images = torch.from_numpy(pi3_inputs(picked))[None].to(target)
         cuda = target.type == "cuda"
         dtype = (
             torch.bfloat16

@@ -27,7 +27,7 @@ from PIL import Image
 
 from reference_model import framing, streaming
 from reference_model.gdn import SCANS, named_scan, set_gdn_scan
-from reference_model.gdn_kernel import reference_scan
+from reference_model.gdn_naive import reference_scan
 from reference_model.loading import (
     DIT_FILES,
     build_pipeline,

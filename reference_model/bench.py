@@ -168,7 +168,8 @@ def scan_section(
 ) -> str:
     """Markdown: the GDN state scan alone at each clip's shape, diffusers-style torch loop (the
     kernel's twin) against the Triton kernel, on random contractive transitions."""
-    from reference_model.gdn_kernel import reference_scan, triton_scan
+    from reference_model.gdn_kernel import triton_scan
+    from reference_model.gdn_naive import reference_scan
 
     with torch.device("meta"):
         config = preset.build_transformer().config
@@ -203,8 +204,13 @@ def scan_section(
 
 def count_flops(model: torch.nn.Module, inputs: dict[str, object]) -> float:
     """FLOPs of one forward of ``model`` on ``inputs``."""
+    return work_flops(lambda: model(**inputs))
+
+
+def work_flops(work: Callable[[], object]) -> float:
+    """FLOPs of the ops ``work`` runs (under ``torch.no_grad``)."""
     with torch.no_grad(), _FlopCount() as counter:
-        model(**inputs)
+        work()
     return float(counter.total)
 
 

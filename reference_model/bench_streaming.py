@@ -8,13 +8,16 @@ tensors of a forward dolly): ``bidirectional`` is one transformer forward over t
 sampling step of diffusers' pipeline, which every step repeats), ``streaming`` the whole chunk
 loop of :mod:`reference_model.streaming` (``--steps`` denoising forwards per chunk and the commit
 pass, against the caches), once with the release's softmax window and once keeping every earlier
-frame; each mode runs once unmeasured first. The device is chosen automatically: on CUDA the
-``full`` configuration in bf16, peak from ``torch.cuda.max_memory_allocated``; on a CPU the
-``tiny`` one in fp32, peak from the CPU allocator's allocation and free events recorded by
-``torch.profiler`` (``profile_memory``). Both are reported above what was allocated before the
-run (the weights and inputs). The text encoder and the VAE are left out: they are the same in
-both modes (streaming decodes chunk by chunk within a fixed context, see
-reference_model.stream_decode).
+frame; each mode runs once unmeasured first (for every clip with ``--mfu``). The device is chosen
+automatically: on CUDA the ``full`` configuration in bf16, peak from
+``torch.cuda.max_memory_allocated``; on a CPU the ``tiny`` one in fp32, peak from the CPU
+allocator's allocation and free events recorded by ``torch.profiler`` (``profile_memory``). Both are
+reported above what was allocated before the run (the weights and inputs). With ``--mfu`` the
+unmeasured run of every clip and mode counts the FLOPs it runs (``torch.utils.flop_counter``'s
+formulas, as :mod:`reference_model.bench` counts them), reported with the achieved TFLOP/s and MFU
+against a matmul peak measured in the run.
+The text encoder and the VAE are left out: they are the same in both modes (streaming decodes
+chunk by chunk within a fixed context, see reference_model.stream_decode).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from __future__ import annotations
 import argparse
 import platform
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -31,7 +34,7 @@ import diffusers
 import torch
 from torch.profiler import ProfilerActivity, profile
 
-from reference_model.bench import DEFAULT_FPS, step_inputs
+from reference_model.bench import DEFAULT_FPS, matmul_peak, step_inputs, work_flops
 from reference_model.chunked import chunk_bounds, forward
 from reference_model.framing import model_frame_count
 from reference_model.presets import PRESETS, Preset, as_dtype, vae_compression
@@ -62,6 +65,7 @@ class Row:
     mode: str
     peak_mib: float | None  # None: out of memory
     seconds: float
+    flops: float | None = None  # counted with --mfu
 
 
 def cpu_peak(run: Callable[[], object]) -> int:
@@ -114,11 +118,12 @@ def run(
     device: torch.device,
     dtype: torch.dtype,
     steps: int,
-) -> list[Row]:
+    count: bool = False,
+) -> Iterator[Row]:
+    """One row per clip and mode, as each is measured; an out-of-memory run is recorded."""
     with torch.device(device):
         model = as_dtype(preset.build_transformer(), dtype)
     temporal, _ = vae_compression(preset.vae)
-    rows = []
     for index, seconds in enumerate(clip_seconds):
         frames = model_frame_count(round(seconds * fps) + 1, temporal)
         inputs = step_inputs(model, preset, frames, dtype)
@@ -129,37 +134,45 @@ def run(
                 if mode.streaming
                 else partial(bidirectional, model, inputs)
             )
-            if index == 0:  # one unmeasured run first: one-time allocations are not the mode's
-                with torch.no_grad():
-                    work()
+            flops = None
+            try:  # an unmeasured run first: one-time allocations are not the mode's
+                if count:
+                    flops = work_flops(work)
+                elif index == 0:
+                    with torch.no_grad():
+                        work()
+            except torch.OutOfMemoryError:
+                torch.cuda.empty_cache()
             start = time.perf_counter()
             try:
                 with torch.no_grad():
                     peak = cuda_peak(work, device) if device.type == "cuda" else cpu_peak(work)
             except torch.OutOfMemoryError:
-                rows.append(Row(seconds, latent_frames, mode.name, None, 0.0))
+                yield Row(seconds, latent_frames, mode.name, None, 0.0)
                 torch.cuda.empty_cache()
                 continue
             elapsed = time.perf_counter() - start
-            rows.append(Row(seconds, latent_frames, mode.name, peak / MIB, elapsed))
+            yield Row(seconds, latent_frames, mode.name, peak / MIB, elapsed, flops)
         del inputs
-    return rows
 
 
-def markdown(rows: list[Row], header: dict[str, str]) -> str:
+def markdown(rows: list[Row], header: dict[str, str], peak: float | None = None) -> str:
     """Run facts, then per clip and mode the peak, its ratio to the mode's shortest clip and to
-    bidirectional at the same length."""
+    bidirectional at the same length, the time, and (``peak``: matmul FLOP/s) FLOPs and MFU."""
     lines = [f"- {key}: {value}" for key, value in header.items()]
+    if peak:
+        lines.append(f"- dense matmul peak measured in this run: {peak / 1e12:.3g} TFLOP/s")
     lines += [
         "",
-        "| clip (s) | latent frames | mode | peak MiB | vs shortest clip | vs bidirectional | s |",
-        "|---:|---:|---|---:|---:|---:|---:|",
+        "| clip (s) | latent frames | mode | peak MiB | vs shortest clip | vs bidirectional | s |"
+        + (" TFLOP | TFLOP/s | MFU |" if peak else ""),
+        "|---:|---:|---|---:|---:|---:|---:|" + ("---:|---:|---:|" if peak else ""),
     ]
     first: dict[str, float | None] = {}
     for row in rows:
         first.setdefault(row.mode, row.peak_mib)
         same_clip = {r.mode: r.peak_mib for r in rows if r.clip_seconds == row.clip_seconds}
-        base, reference = first[row.mode], same_clip[MODES[0].name]
+        base, reference = first[row.mode], same_clip.get(MODES[0].name)
         cells = ["out of memory", "", ""]
         if row.peak_mib is not None:
             cells = [
@@ -167,9 +180,17 @@ def markdown(rows: list[Row], header: dict[str, str]) -> str:
                 f"{row.peak_mib / base:.2f}x" if base else "",
                 f"{row.peak_mib / reference:.2f}x" if reference else "",
             ]
+        cells.append(f"{row.seconds:.1f}")
+        if peak:
+            counted = row.flops is not None and row.peak_mib is not None and row.seconds > 0
+            achieved = row.flops / row.seconds if counted else None
+            cells += (
+                [f"{row.flops / 1e12:.4g}", f"{achieved / 1e12:.3g}", f"{achieved / peak:.1%}"]
+                if achieved
+                else ["", "", ""]
+            )
         lines.append(
-            f"| {row.clip_seconds:g} | {row.latent_frames} | {row.mode} | {' | '.join(cells)} | "
-            f"{row.seconds:.1f} |"
+            f"| {row.clip_seconds:g} | {row.latent_frames} | {row.mode} | {' | '.join(cells)} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -185,12 +206,15 @@ def main(argv: Sequence[str] | None = None) -> str:
         "--dtype", choices=["bfloat16", "float32"], default="bfloat16" if cuda else "float32"
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
+    parser.add_argument("--mfu", action="store_true", help="count FLOPs; report TFLOP/s and MFU")
+    parser.add_argument("--peak-size", type=int, default=8192 if cuda else 512)
     args = parser.parse_args(argv)
     device = torch.device("cuda" if cuda else "cpu")
     if not cuda:
         torch.set_num_threads(1)  # tiny ops: OpenMP's synchronisation would dominate the wall time
     preset = PRESETS[args.preset]
-    rows = run(preset, args.seconds, args.fps, device, getattr(torch, args.dtype), args.steps)
+    dtype = getattr(torch, args.dtype)
+    peak = matmul_peak(device, dtype, args.peak_size, repeats=10) if args.mfu else None
     header = {
         "device": torch.cuda.get_device_name(device) if cuda else platform.processor() or "cpu",
         "software": f"torch {torch.__version__}, diffusers {diffusers.__version__}",
@@ -202,10 +226,14 @@ def main(argv: Sequence[str] | None = None) -> str:
         if cuda
         else "highest net CPU allocation (torch.profiler memory events) above weights and inputs",
     }
-    report = markdown(rows, header)
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(report)
+    rows: list[Row] = []
+    for row in run(preset, args.seconds, args.fps, device, dtype, args.steps, args.mfu):
+        rows.append(row)
+        report = markdown(rows, header, peak)
+        if args.out:  # rewritten per row: kept if a later one dies
+            args.out.write_text(report)
     print(report)
     return report
 

@@ -1,4 +1,4 @@
-"""The frame-wise GDN state scan as a Triton kernel, beside its plain torch twin.
+"""The frame-wise GDN state scan as a Triton kernel (its plain torch twin: :mod:`.gdn_naive`).
 
 Both compute every state of ``S_t = S_{t-1} @ W_t + U_t`` from ``S_0 = 0`` to fp32 accuracy:
 ``w`` [N, T, D, D] transitions and ``u`` [N, T, R, D] inputs give the states [N, T, R, D].
@@ -21,16 +21,6 @@ BLOCK_ROWS = 16  # the smallest row count of a Triton dot
 # non-tensor-core path, single TF32 loses three digits.
 BLOCK_COLUMNS = 64
 PRECISION = "tf32x3"
-
-
-def reference_scan(w: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-    """The scan as a plain loop over T: the readable twin of :func:`triton_scan`."""
-    state = torch.zeros_like(u[:, 0], dtype=torch.float32)
-    states = []
-    for t in range(w.shape[1]):
-        state = state @ w[:, t].float() + u[:, t].float()
-        states.append(state)
-    return torch.stack(states, dim=1)
 
 
 @triton.jit

@@ -24,7 +24,7 @@ from diffusers.models.transformers.transformer_sana_wm import (
 
 from reference_model.chunked import Bounds
 from reference_model.gdn import _gates, _per_frame, _scan, _transitions
-from reference_model.gdn_kernel import reference_scan
+from reference_model.gdn_naive import reference_scan
 
 
 def visible_frames(bounds: Bounds, sink: int, window: int | None) -> torch.Tensor:

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from diffusers.models.transformers.transformer_sana_wm import SanaWMTemporalShortConvolution
 
 from reference_model.gdn import Scan, _gates, _per_frame, _per_token, _scan, _transitions
-from reference_model.gdn_kernel import reference_scan
+from reference_model.gdn_naive import reference_scan
 
 
 class StreamCache:

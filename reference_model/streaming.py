@@ -26,7 +26,7 @@ from diffusers.utils.torch_utils import randn_tensor
 
 from reference_model.chunked import chunk_bounds, forward
 from reference_model.gdn import Scan
-from reference_model.gdn_kernel import reference_scan
+from reference_model.gdn_naive import reference_scan
 from reference_model.naive_causal import NaiveMixer
 from reference_model.stream_cache import StreamCache
 from reference_model.stream_decode import ChunkDecoder, decode, decoder_context

@@ -42,6 +42,7 @@ if __name__ == "__main__":
     parser.add_argument("--lightvae_pruning_rate", type=float)
     parser.add_argument("--interactive", action="store_true")
     parser.add_argument("--use_int8", action="store_true")
+    parser.add_argument("--compile_vae", action="store_true")
     args = parser.parse_args()
     assert args.interactive and args.size == "704*1280"
     assert os.path.isdir(os.path.join(args.ckpt_dir, "base_distilled_model"))
@@ -139,7 +140,7 @@ def test_matrix_game_3_contract(tmp_path, record):
     got = standins.received(tmp_path)
     assert got["args"]["num_iterations"] == 2 and got["args"]["num_inference_steps"] == 3
     assert got["args"]["vae_type"] == "mg_lightvae" and got["args"]["use_int8"]
-    assert got["args"]["lightvae_pruning_rate"] == 0.5
+    assert got["args"]["lightvae_pruning_rate"] == 0.5 and got["args"]["compile_vae"]
     compiled = actions.matrix_game_3(_padded(request, 97))  # 61 frames -> 57 + 40
     lines = compiled.stdin.split()
     assert got["answers"] == [list(pair) for pair in zip(lines[::2], lines[1::2], strict=True)]
@@ -150,7 +151,7 @@ def test_matrix_game_3_contract(tmp_path, record):
     assert generation.info["control"] == "actions"
     assert (
         generation.info["speed_settings"]
-        == "--vae_type mg_lightvae --lightvae_pruning_rate 0.5 --use_int8"
+        == "--vae_type mg_lightvae --lightvae_pruning_rate 0.5 --use_int8 --compile_vae"
     )
     assert set(generation.stage_seconds) == {"load", "generate", "entry_point"}
     assert generation.info["control_error/rotation_deg_max"] > 0  # a circle, at a fixed turn rate

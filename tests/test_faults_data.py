@@ -342,13 +342,14 @@ def test_a_case_whose_image_decodes_badly_fails_at_prepare(setup, capsys):
         assert_names(failed["error"], "outdoor_001.png", "image", "a readable image")
 
 
-def _evaluate(bench, out, seed=0):
+def _evaluate(bench, out, seed=0, new_spec=False):
     from wmbench import api
 
     selection = api.Overrides(data=bench, frames=9, resolution=(32, 32))
     return api.evaluate(
-        "one_minute", ["static"], selection=selection, evaluators=["throughput"], out=out, seed=seed
-    )
+        "one_minute", ["static"], selection=selection, evaluators=["throughput"], out=out,
+        seed=seed, new_spec=new_spec,
+    )  # fmt: skip
 
 
 def _new_image(bench):
@@ -390,7 +391,7 @@ def test_api_moved_data_recomputes_nothing_and_a_new_seed_everything(setup, tmp_
     moved = shutil.move(bench, tmp_path / "elsewhere")
     _evaluate(moved, out)
     assert stamps(out) == before
-    _evaluate(moved, out, seed=1)
+    _evaluate(moved, out, seed=1, new_spec=True)  # another seed is another specification
     assert all(stamps(out)[c] != before[c] for c in CASES)
 
 

@@ -160,7 +160,7 @@ def test_plot_writer_that_dies_on_enospc_is_named_by_report(
 
 
 # Folders staged whole and renamed into place (not files): the mirror cache and DCP checkpoints.
-FOLDER_STAGING = {"wmbench/data/suites.py", "reference_model/training/checkpoint.py"}
+FOLDER_STAGING = {"wmbench/worlds/mirror.py", "reference_model/training/checkpoint.py"}
 
 
 def test_every_atomic_writer_of_the_project_is_the_one_in_files():

@@ -5,15 +5,29 @@ case with its output; a timeout kills the whole process group."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import time
 
 import pytest
 
-from tests.faults import CASES, assert_names, make_bench, record, run, statuses
+import wmbench.models.command as command_module
+from tests.faults import (
+    CASES,
+    assert_names,
+    leftovers,
+    make_bench,
+    record,
+    run,
+    stamps,
+    start_run,
+    statuses,
+)
+from wmbench.core.errors import InputError
+from wmbench.models import process
 from wmbench.models.baselines.pose_driven import LingBotWorld
 from wmbench.models.command import CommandModel
-from wmbench.models.process import DEFAULT_TIMEOUT_S
+from wmbench.models.process import MIN_TIMEOUT_S, default_timeout
 
 WRITER = """
 import argparse, numpy as np
@@ -114,7 +128,99 @@ def _zombie(pid: int) -> bool:
         return True
 
 
-def test_default_timeout_is_six_hours_for_command_and_baselines():
-    assert DEFAULT_TIMEOUT_S == 6 * 3600
-    assert CommandModel(cmd="true").timeout == DEFAULT_TIMEOUT_S
-    assert LingBotWorld().options["timeout"] == DEFAULT_TIMEOUT_S
+def test_default_timeout_fits_the_video_asked_for():
+    """Twice the slowest published rate (~3680 s for a 60 s clip), at least 10 minutes; not
+    six hours whatever the clip."""
+    assert default_timeout(961, 16.0) == pytest.approx(2 * 3680.0)
+    assert default_timeout(9, 16.0) == MIN_TIMEOUT_S == 600.0
+    assert default_timeout(16 * 600 + 1, 16.0) == pytest.approx(20 * 3680.0)  # ten minutes
+    assert CommandModel(cmd="true").timeout is None and LingBotWorld().options["timeout"] is None
+
+
+def test_command_model_waits_the_fitted_default(bench, tmp_path, monkeypatch):
+    seen = []
+
+    def fake(argv, source, timeout, **kwargs):
+        seen.append(timeout)
+        raise InputError(source, "exit status", "0", "1")
+
+    monkeypatch.setattr(command_module, "run_program", fake)
+    assert run(bench, tmp_path / "run", *_command("model.py"), "--cases", CASES[0]) == 1
+    assert seen == [default_timeout(9, 16.0)]
+
+
+def test_a_running_program_prints_progress(bench, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(process, "PROGRESS_EVERY_S", 0.3)
+    program = tmp_path / "sleepy.py"
+    program.write_text("import time; time.sleep(1.5)")
+    out = tmp_path / "run"
+    assert run(bench, out, *_command(program), "--cases", CASES[0]) == 1  # writes no video
+    err = capsys.readouterr().err
+    assert_names(err, str(sys.executable), "still running after", "timeout option")
+    assert err.count("still running after") >= 2
+
+
+HANGS_AFTER_ONE = """
+import os, subprocess, sys, time, numpy as np
+from wmbench.core.types import Video
+from wmbench.data.video_io import write_video
+a = sys.argv
+out = a[a.index('--out') + 1]
+marker = MARKER
+if not os.path.exists(marker):
+    open(marker, 'w').close()
+    n, w, h = (int(a[a.index(k) + 1]) for k in ('--frames', '--width', '--height'))
+    write_video(out, Video(np.zeros((n, h, w, 3), np.uint8), 16.0))
+    sys.exit(0)
+child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])
+open(STATE + '.tmp', 'w').write(f'{child.pid} {os.path.dirname(out)}')
+os.replace(STATE + '.tmp', STATE)
+time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGTERM, 143), (signal.SIGINT, 130)],
+                         ids=["SIGTERM", "SIGINT"])  # fmt: skip
+def test_signal_stops_the_run_cleanly_and_it_resumes(bench, tmp_path, signum, status):
+    state = tmp_path / "state"
+    program = tmp_path / "model.py"
+    program.write_text(
+        HANGS_AFTER_ONE.replace("MARKER", repr(str(tmp_path / "marker"))).replace(
+            "STATE", repr(str(state))
+        )
+    )
+    out = tmp_path / "run"
+    process = start_run(bench, out, program)
+    for _ in range(3000):  # a cold start imports torch: up to a minute on a loaded machine
+        if state.exists():
+            break
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    else:
+        pytest.fail("the second case never started")
+    grandchild, folder = state.read_text().split(" ", 1)
+    os.kill(process.pid, signum)  # the run only, as a scheduler or Ctrl-C in a shell would
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == status, err
+    assert "Traceback" not in err
+    assert_names(err, f"interrupted by {signal.Signals(signum).name}", "rerun")
+    assert _gone(int(grandchild)), f"grandchild {grandchild} outlived the run"
+    assert not os.path.exists(folder), f"{folder} was left behind"
+    assert statuses(out) == {CASES[0]: "ok"} and not leftovers(out)
+    before = stamps(out)
+    (tmp_path / "marker").unlink()  # the model is fixed: it finishes every case now
+    program.write_text(program.read_text().replace("if not os.path.exists(marker):", "if True:"))
+    assert run(bench, out, *_command(program)) == 0
+    assert len(statuses(out)) == 4 and stamps(out)[CASES[0]] == before[CASES[0]]
+
+
+def _gone(pid: int) -> bool:
+    for _ in range(50):  # give the kernel a moment to reap it
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        if _zombie(pid):
+            return True
+        time.sleep(0.1)
+    return False

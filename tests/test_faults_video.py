@@ -160,3 +160,49 @@ def test_videos_model_with_a_gap_fails_that_case_only(bench, tmp_path):
     assert by_case.pop(CASES[1]) == "failed" and set(by_case.values()) == {"ok"}
     error = record(out, CASES[1])["error"]
     assert_names(error, CASES[1], "consecutive frame numbers from 0", "frame 4 missing")
+
+
+def _mp4(path, count: int, fps: float, size=(32, 32)) -> np.ndarray:
+    """An H.264 file whose frame t is grey level 10 + 12 t (the index survives the codec)."""
+    frames = np.stack([np.full((size[1], size[0], 3), 10 + 12 * t, np.uint8) for t in range(count)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_video(path, Video(frames, fps))
+    return frames
+
+
+def test_a_damaged_video_fails_its_case_naming_the_file(bench, tmp_path):
+    videos = tmp_path / "videos"
+    for case_id in CASES:
+        _mp4(videos / f"{case_id}.mp4", 9, 16.0)
+    damaged = videos / f"{CASES[1]}.mp4"
+    data = bytearray(damaged.read_bytes())
+    data[:2000] = np.random.default_rng(0).integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    damaged.write_bytes(bytes(data[: len(data)]))
+    out = tmp_path / "run"
+    assert run(bench, out, "--model", "videos", "-o", f"dir={videos}") == 1
+    by_case = statuses(out)
+    assert by_case.pop(CASES[1]) == "failed" and set(by_case.values()) == {"ok"}
+    assert_names(record(out, CASES[1])["error"], str(damaged), "video")
+
+
+def test_a_30_fps_video_is_resampled_to_the_case_rate_and_recorded(bench, tmp_path):
+    videos = tmp_path / "videos"
+    for case_id in CASES:
+        _mp4(videos / f"{case_id}.mp4", 17, 30.0)  # 17 frames at 30 fps: 9 at 16 fps
+    out = tmp_path / "run"
+    assert run(bench, out, "--model", "videos", "-o", f"dir={videos}") == 0
+    info = record(out, CASES[0])["generation_info"]
+    assert (info["source_fps"], info["resampled"]) == (30.0, True)
+    played = video_io.read_video(next(out.rglob("video.mp4")))
+    levels = np.round((played.frames.reshape(len(played), -1).mean(axis=1) - 10) / 12)
+    assert list(levels) == list(np.floor(np.arange(9) * 30 / 16 + 0.5))  # times, not indices
+    assert played.fps == 16.0
+
+
+def test_a_short_30_fps_video_is_refused_saying_it_was_resampled(bench, tmp_path):
+    videos = tmp_path / "videos"
+    for case_id in CASES:
+        _mp4(videos / f"{case_id}.mp4", 9, 30.0)  # 9 frames at 30 fps: 5 at 16 fps
+    out = tmp_path / "run"
+    assert run(bench, out, "--model", "videos", "-o", f"dir={videos}") == 1
+    assert_names(record(out, CASES[0])["error"], "frames at 16 fps", "resampled from", "30 fps")

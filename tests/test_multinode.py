@@ -1,14 +1,14 @@
 """Two torchrun "nodes" on this machine (two ``torchrun --nnodes 2`` processes meeting through
 the c10d rendezvous on localhost, gloo on the CPU) fill one run directory with the results of a
-single-process run; after one node's process group is killed (SIGKILL) while it generates a case,
-a rerun of both nodes finishes every case exactly once, with the same results."""
+single-process run; after one node (its agent, worker and model) is killed with SIGKILL while it
+generates a case, the other stops with an error, and a rerun of both nodes finishes every case
+exactly once, with the same results."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from tests.benchdata import write_bench
@@ -34,6 +35,7 @@ SETTINGS = ["--suite", "one_minute", "--frames", "9", "--resolution", "48x32",
             "--evaluators", "flicker,sharpness"]  # fmt: skip
 FINISHED = re.compile(r"\] (\S+): ok \(")  # the runner's line for a case it computed
 RESUMED = re.compile(r"\] (\S+): done earlier")
+NODE_TAG = "WMBENCH_TEST_NODE"  # in the environment of every process of a test node
 
 
 @pytest.fixture(scope="module")
@@ -54,13 +56,14 @@ def _free_port() -> int:
 
 
 class Nodes:
-    """Two torchrun agents of one rendezvous, each in its own process group, logging to files."""
+    """Two torchrun agents of one rendezvous, logging to files."""
 
     def __init__(self, bench: Path, out: Path, folder: Path, hold: Path | None = None) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "tmp").mkdir(exist_ok=True)
         endpoint, run_id = f"localhost:{_free_port()}", uuid.uuid4().hex
         self.logs = [folder / f"node{index}.log" for index in range(2)]
+        self.tags = [f"{run_id}-{index}" for index in range(2)]
         self.processes: list[subprocess.Popen] = []
         for index, log in enumerate(self.logs):
             command = [
@@ -70,18 +73,14 @@ class Nodes:
                 "--max-restarts", "0", "--monitor-interval", "0.2",
                 "-m", "wmbench", *_run_args(bench, out),
             ]  # fmt: skip
-            env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(folder / "tmp")}
+            env = {**os.environ, "OMP_NUM_THREADS": "1", "TMPDIR": str(folder / "tmp"),
+                   NODE_TAG: self.tags[index]}  # fmt: skip
             if hold is not None and index == 1:  # node 1 stops in its second case
                 env.update(HOLD_DIR=str(hold), HOLD_AT="2")
             with open(log, "wb") as handle:
                 self.processes.append(
                     subprocess.Popen(
-                        command,
-                        stdout=handle,
-                        stderr=subprocess.STDOUT,
-                        cwd=REPO,
-                        env=env,
-                        start_new_session=True,
+                        command, stdout=handle, stderr=subprocess.STDOUT, cwd=REPO, env=env
                     )  # fmt: skip
                 )
 
@@ -93,9 +92,12 @@ class Nodes:
             return None
 
     def kill(self, index: int) -> None:
-        """SIGKILL node ``index``'s process group (the agent and its worker)."""
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.processes[index].pid, signal.SIGKILL)
+        """SIGKILL node ``index``: every process carrying its tag (the agent, its worker, which
+        torchrun starts in a session of its own, and the command model the worker runs)."""
+        for process in psutil.process_iter():
+            with contextlib.suppress(psutil.Error):
+                if process.environ().get(NODE_TAG) == self.tags[index]:
+                    process.kill()
         self.processes[index].wait()
 
     def text(self) -> str:

@@ -60,8 +60,10 @@ def test_evaluators_declare_what_they_return(clip):
 def test_flow_is_computed_once_per_case(clip, monkeypatch):
     frames, trajectory = clip
     calls = []
-    original = flow_module.flow_stats
-    monkeypatch.setattr(flow_module, "flow_stats", lambda f: calls.append(1) or original(f))
+    original = flow_module.FlowAccumulator.compute
+    monkeypatch.setattr(
+        flow_module.FlowAccumulator, "compute", lambda self: calls.append(1) or original(self)
+    )
     inputs = eval_input(frames, trajectory)
     FlowConsistency().evaluate(inputs)
     Drift().evaluate(inputs)

@@ -15,10 +15,11 @@ from wmbench.evaluators.flow import (
     warp_back,
 )
 from wmbench.evaluators.reference import MAX_PSNR_DB, psnr_db, ssim
-from wmbench.evaluators.revisit import find_revisits, pose_distances, source_coordinates
+from wmbench.evaluators.revisit import source_coordinates
 from wmbench.evaluators.sampling import sample_indices, short_side_size
 from wmbench.evaluators.sharpness import laplacian_variance
 from wmbench.studies.degrade import blur, noise
+from wmbench.worlds.revisit_pairs import find_revisits, pose_distances
 
 RNG = np.random.default_rng(0)
 TEXTURE = cv2.GaussianBlur(RNG.integers(0, 256, (360, 520, 3), dtype=np.uint8), (0, 0), 2.0)

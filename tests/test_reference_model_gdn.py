@@ -24,7 +24,7 @@ from diffusers.models.transformers import transformer_sana_wm as sana_wm  # noqa
 from diffusers.pipelines.sana_wm.cam_utils import prepare_camera  # noqa: E402
 
 from reference_model.gdn import frame_delta_rule, frame_gdn, set_gdn_scan  # noqa: E402
-from reference_model.gdn_kernel import reference_scan  # noqa: E402
+from reference_model.gdn_naive import reference_scan  # noqa: E402
 from reference_model.presets import FULL, TINY  # noqa: E402
 
 FP32_TOLERANCE = 1e-5
@@ -138,7 +138,8 @@ def test_triton_kernel_matches_its_twin_in_the_interpreter() -> None:
     script = textwrap.dedent(
         """
         import torch
-        from reference_model.gdn_kernel import reference_scan, triton_scan
+        from reference_model.gdn_kernel import triton_scan
+        from reference_model.gdn_naive import reference_scan
         generator = torch.Generator().manual_seed(0)
         for n, t, d, r in [(3, 7, 20, 5), (2, 4, 40, 1), (1, 3, 16, 33)]:
             w = torch.randn(n, t, d, d, generator=generator) / d**0.5

@@ -28,7 +28,7 @@ from PIL import Image  # noqa: E402
 from reference_model import framing, streaming  # noqa: E402
 from reference_model.adapter import SanaWMAdapter  # noqa: E402
 from reference_model.chunked import chunk_bounds, forward  # noqa: E402
-from reference_model.gdn_kernel import reference_scan  # noqa: E402
+from reference_model.gdn_naive import reference_scan  # noqa: E402
 from reference_model.loading import CHUNK_CAUSAL_DIT_FILE, build_pipeline, missing_files  # noqa: E402
 from reference_model.naive_causal import NaiveMixer, visible_frames  # noqa: E402
 from reference_model.presets import TINY, vae_compression  # noqa: E402
@@ -351,7 +351,8 @@ def test_carried_state_scan_runs_in_the_triton_kernel() -> None:
     script = textwrap.dedent(
         """
         import torch
-        from reference_model.gdn_kernel import reference_scan, triton_scan
+        from reference_model.gdn_kernel import triton_scan
+        from reference_model.gdn_naive import reference_scan
         from reference_model.stream_cache import StreamCache
         g = torch.Generator().manual_seed(0)
         batch, heads, width, frames, spatial = 1, 2, 16, 3, 4

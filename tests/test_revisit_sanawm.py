@@ -81,8 +81,10 @@ def test_pairs_are_the_five_best_by_quality_mapped_to_the_video_frames():
     )
     # at 8 fps frame f of 16 fps is frame round(f / 2); pairs landing on one frame are dropped
     np.testing.assert_array_equal(evaluation_pairs(_case([[4, 20], [4, 5]]), 8.0, 40), [[2, 10]])
-    # a frame past the video's end drops its pair (the scripts would clamp it)
-    np.testing.assert_array_equal(evaluation_pairs(_case([[1, 39], [1, 40]]), 16.0, 40), [[1, 39]])
+    # a frame past the video's end is clamped to the last one, as the scripts clamp it
+    np.testing.assert_array_equal(
+        evaluation_pairs(_case([[1, 39], [1, 40], [39, 45]]), 16.0, 40), [[1, 39], [1, 39]]
+    )
     assert evaluation_pairs(_case(None), 16.0, 40).shape == (0, 2)
     with pytest.raises(InputError, match=r"evaluation_pairs\[0\]"):
         evaluation_pairs(_case([{"frame_a": 1}]), 16.0, 40)

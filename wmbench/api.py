@@ -18,13 +18,28 @@ import pandas as pd
 
 from wmbench.core.errors import InputError
 from wmbench.core.types import Suite
-from wmbench.data.suite_fields import check_names, check_seed
-from wmbench.data.suites import Overrides, load_suite
+from wmbench.data import suites
+from wmbench.data.suite_fields import Registered, check_names, check_seed
+from wmbench.data.suites import Overrides
+from wmbench.evaluators import EVALUATORS
 from wmbench.harness.records import FAILED, PARTIAL, RunRecord, Summary
 from wmbench.harness.runner import ModelChoice, RunConfig, run
 from wmbench.harness.store import RunStore
+from wmbench.models import MODELS
+from wmbench.worlds.mirror import ensure_mirror
 
 __all__ = ["ModelChoice", "Overrides", "RunResult", "evaluate", "load_suite"]
+
+
+def registered() -> Registered:
+    """The model and evaluator names registered now (built-ins and entry points)."""
+    return Registered(tuple(MODELS.names()), tuple(EVALUATORS.names()))
+
+
+def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
+    """:func:`wmbench.data.suites.load_suite` checked against the registered names, with the
+    synthetic mirror of :mod:`wmbench.worlds.mirror` as its fallback data."""
+    return suites.load_suite(name_or_path, overrides, registered(), ensure_mirror)
 
 
 @dataclass(frozen=True)
@@ -63,20 +78,25 @@ def evaluate(
     seed: int = 0,
     save_videos: bool = True,
     retry_failed: bool = False,
+    new_spec: bool = False,
 ) -> RunResult:
     """Run ``models`` (default: the suite's) on ``suite`` (a name, a suite file or a loaded
     :class:`Suite`, narrowed by ``selection``) and return the result.
 
     ``options`` gives adapter options per model name (merged over the suite's own); models
     named here, and ``evaluators`` given here, are required: an unavailable one is an error
-    rather than a skip. ``out`` (default ``runs/<suite>-<time>``) is resumed when it exists.
+    rather than a skip. ``out`` (default ``runs/<suite>-<time>``) is resumed when it holds a
+    run of the same specification; another specification there is an error unless
+    ``new_spec`` (then that folder's tables hold only this specification's cases).
     """
     check_seed(seed)
     loaded = suite if isinstance(suite, Suite) else load_suite(str(suite), selection)
     if evaluators is not None:
         if not evaluators:
             raise InputError("evaluate", "evaluators", "at least one evaluator name", "none")
-        names = check_names(list(evaluators), "evaluator", "--evaluators", "evaluators")
+        names = check_names(
+            list(evaluators), "evaluator", "--evaluators", "evaluators", registered()
+        )
         loaded = replace(loaded, evaluators=names)
     choices = [ModelChoice(m) if isinstance(m, str) else m for m in models or loaded.models]
     extra = options or {}
@@ -95,6 +115,7 @@ def evaluate(
         retry_failed=retry_failed,
         strict_models=models is not None,
         strict_evaluators=evaluators is not None,
+        new_spec=new_spec,
     )
     summary = run(config)
     store = RunStore(directory)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
 from wmbench.cli_report import add_report_parsers
-from wmbench.core.errors import InputError, WmbenchError
+from wmbench.core.errors import InputError, Interrupted, WmbenchError
 from wmbench.data.suite_fields import parse_resolution
 from wmbench.data.suites import Overrides
 
@@ -23,6 +24,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.handler(args)
+    except BrokenPipeError:  # the reader closed the pipe (`show RUN | head`): that is all it wanted
+        _silence_stdout()
+        return 0
+    except Interrupted as error:  # SIGTERM / SIGINT: children and temporary folders are gone
+        print(f"wmbench: {error}", file=sys.stderr)
+        return error.exit_status
     except WmbenchError as error:  # bad input, missing weights, an output that cannot be written
         print(f"wmbench: error: {error}", file=sys.stderr)
         return 2
@@ -34,6 +41,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"wmbench: error: {error.filename}: {error.strerror or error}", file=sys.stderr)
         return 2
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush into the closed pipe is
+    quiet (Python's documented remedy for SIGPIPE)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def add_suite_selection(parser: argparse.ArgumentParser) -> None:
@@ -60,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         help="run a suite",
         description="Run a suite and tabulate it.",
         epilog="exit status: 0 every case ok; 1 some case failed or partial (recorded; rerun to "
-        "resume); 2 bad input or an output that cannot be written (nothing finished is lost)",
+        "resume); 2 bad input or an output that cannot be written (nothing finished is lost); "
+        "130/143 stopped by SIGINT/SIGTERM (finished cases kept; rerun to resume)",
     )
     run.add_argument(
         "--suite", default="one_minute", help="suite name or file (default one_minute)"
@@ -84,7 +99,18 @@ def _parser() -> argparse.ArgumentParser:
         run.add_argument(f"--{shortcut}", help=f"shortcut for --option {shortcut}=VALUE")
     add_suite_selection(run)
     run.add_argument("--seed", type=int, default=0, help="generation seed (default 0)")
-    run.add_argument("--out", type=Path, help="run directory (an existing one is resumed)")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="run directory (a run of the same specification there is resumed; another is "
+        "refused, naming what differs)",
+    )
+    run.add_argument(
+        "--new-spec",
+        action="store_true",
+        help="replace the specification of the run in --out (its tables then hold only the "
+        "cases of this one; results of the old one stay on disk)",
+    )
     run.add_argument("--no-videos", action="store_true", help="do not keep generated videos")
     run.add_argument("--retry-failed", action="store_true", help="rerun cases that failed before")
     run.set_defaults(handler=_run)
@@ -196,6 +222,7 @@ def _run(args: argparse.Namespace) -> int:
         seed=args.seed,
         save_videos=not args.no_videos,
         retry_failed=args.retry_failed,
+        new_spec=args.new_spec,
     )
     (run,) = load_runs([result.out])
     print(render(run))
@@ -224,10 +251,13 @@ def _list(args: argparse.Namespace) -> int:
         if args.what in (None, what):
             print(f"{what}:")
             for name in names:
-                control = _control(name) if what == "models" else ""
+                # the control type needs the adapter imported: only when models are asked for
+                control = _control(name) if args.what == "models" else ""
                 print(f"  {name:<16} {control}".rstrip())
-    if args.what in (None, "metrics"):
+    if args.what == "metrics":  # builds every evaluator (torch and all): only when asked for
         _list_metrics()
+    elif args.what is None:
+        print("metrics: `python -m wmbench list metrics` (builds every evaluator to ask it)")
     return 0
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from wmbench.core.errors import InputError
 from wmbench.core.files import atomic_write_text
+from wmbench.harness.identity import check_comparable
+
+ALLOW_DIFFERENT = "--allow-different-settings"
 
 
 def add_report_parsers(verbs: argparse._SubParsersAction) -> None:
@@ -60,6 +63,12 @@ def add_report_parsers(verbs: argparse._SubParsersAction) -> None:
         default="model_key",
         help="pair models by name and configuration (default) or by name only, e.g. one model "
         "run with different options",
+    )
+    compare.add_argument(
+        ALLOW_DIFFERENT,
+        action="store_true",
+        help="compare runs of different suites, data, frames, fps or resolution (refused "
+        "otherwise: their numbers are not comparable)",
     )
     compare.set_defaults(handler=_compare)
 
@@ -131,6 +140,8 @@ def _compare(args: argparse.Namespace) -> int:
     if len(args.runs) < 2:
         raise InputError("compare", "RUN", "BASE [BASE ...] NEW: at least two run directories")
     *base, new = load_runs(args.runs)
+    if not args.allow_different_settings:
+        check_comparable([(str(run.path), run.record) for run in (*base, new)], ALLOW_DIFFERENT)
     thresholds = (
         compare.load_thresholds(args.thresholds) if args.thresholds else compare.Thresholds()
     )

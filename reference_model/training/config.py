@@ -10,15 +10,15 @@ from __future__ import annotations
 import dataclasses
 import typing
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from reference_model.presets import PRESETS, RELEASE_SCHEDULER_SHIFT
 from wmbench.core.errors import InputError
+from wmbench.core.files import read_yaml
 
-CONFIG_DIR = Path(__file__).parent / "configs"
+CONFIG_DIR = Path(files("reference_model.training").joinpath("configs"))  # package data
 TIMESTEP_SAMPLERS = ("shifted", "logit_normal")
 STRATEGIES = ("ddp", "fsdp")
 LR_SCHEDULES = ("cosine", "constant")
@@ -166,7 +166,7 @@ def load_config(name: str) -> TrainConfig:
     if not path.is_file():
         bundled = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml"))
         raise InputError(path, "config", f"a YAML file (bundled: {', '.join(bundled)})", "none")
-    raw = yaml.safe_load(path.read_text())
+    raw = read_yaml(path, "config")
     if not isinstance(raw, dict):
         raise InputError(path, "config", "a mapping at the top level", type(raw).__name__)
     config = _build(TrainConfig, {"name": path.stem, **raw}, path, "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -55,3 +56,28 @@ class MissingWeightsError(WmbenchError, FileNotFoundError):
 
 class ModelUnavailable(WmbenchError, RuntimeError):
     """A model cannot run on this machine (no weights, no GPU, ...); the reason is the message."""
+
+
+class MissingPackage(WmbenchError, ImportError):
+    """An optional package a command needs is not installed: names it and the extra that
+    installs it (``pip install 'wmbench[EXTRA]'``)."""
+
+    def __init__(self, package: str, extra: str, purpose: str) -> None:
+        super().__init__(f"{purpose} needs the package {package}: pip install 'wmbench[{extra}]'")
+        self.package = package
+        self.extra = extra
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal (SIGTERM from a scheduler, SIGINT from Ctrl-C). A
+    BaseException, so no per-case ``except Exception`` records it as a failed case; the CLI
+    exits 128 + the signal number (130, 143)."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        self.exit_status = 128 + signum
+        name = signal.Signals(signum).name
+        super().__init__(
+            f"interrupted by {name}: finished cases are kept, running programs and temporary "
+            "folders removed; rerun the same command to resume"
+        )

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from wmbench.core.errors import InputError, OutputError
 
@@ -51,6 +52,48 @@ def read_json(path: Path, field: str, expected: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(path, field, f"{expected} as JSON", str(error)) from error
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key written twice in one mapping (which PyYAML would
+    silently resolve to the last value)."""
+
+
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: object, line: int, first: int) -> None:
+        super().__init__(f"{key!r} again on line {line}")
+        self.key, self.line, self.first = key, line, first
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    first_lines: dict[object, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            if key in first_lines and key != "<<":
+                raise _DuplicateKey(key, key_node.start_mark.line + 1, first_lines[key])
+            first_lines.setdefault(key, key_node.start_mark.line + 1)
+        except TypeError:  # an unhashable key: PyYAML's own error follows
+            break
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def read_yaml(path: Path, field: str) -> Any:
+    """The parsed YAML of ``path`` (UTF-8), the one YAML reader of the project: invalid YAML or
+    a key written twice in a mapping is an InputError naming the file (and the key)."""
+    text = read_text(path, field)
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except _DuplicateKey as error:
+        raise InputError(
+            path, str(error.key), "each key once in a mapping",
+            f"{error.key!r} again on line {error.line} (first on line {error.first})",
+        ) from error  # fmt: skip
+    except yaml.YAMLError as error:
+        raise InputError(path, "yaml", "valid YAML", str(error)) from error
 
 
 def load_npz(path: Path, field: str = "npz") -> dict[str, np.ndarray]:

@@ -1,11 +1,11 @@
-"""Where wmbench keeps its caches: data, the synthetic mirror and the weight store."""
+"""Where wmbench keeps its caches (data, the synthetic mirror, the weight store) and where it
+finds the data it ships (suites, published numbers, the annotator floor)."""
 
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def cache_dir() -> Path:
@@ -17,6 +17,17 @@ def data_dir() -> Path:
     return cache_dir() / "data"
 
 
+def shipped(name: str) -> Path:
+    """A data file or folder shipped inside the package (``wmbench/shipped/<name>``), found with
+    ``importlib.resources``: in a checkout those are links to ``suites/`` and ``reports/``, in an
+    installed wheel the files themselves. pip installs a wheel as plain files, so this is a path."""
+    resource = files("wmbench") / "shipped" / name
+    if not isinstance(resource, Path):
+        raise RuntimeError(f"wmbench is imported from an archive; {name} needs a plain install")
+    return resource
+
+
 def suites_dir() -> Path:
-    """``$WMBENCH_SUITES``, else the repository's ``suites/`` folder."""
-    return Path(os.environ.get("WMBENCH_SUITES", REPO_ROOT / "suites"))
+    """``$WMBENCH_SUITES``, else the suites shipped with the package (the repository's
+    ``suites/`` folder)."""
+    return Path(os.environ.get("WMBENCH_SUITES", shipped("suites")))

@@ -100,11 +100,12 @@ class Trajectory:
         return (len(self) - 1) / self.fps
 
     def head(self, num_frames: int) -> Trajectory:
-        """The first ``num_frames`` poses."""
+        """The first ``num_frames`` poses; a shorter path is an InputError naming its file."""
         if num_frames > len(self):
             raise InputError(
-                self.source, "num_frames", f"at most {len(self)} frames", str(num_frames)
-            )
+                self.source, "camera path",
+                f"at least the {num_frames} frames the run generates", f"{len(self)} poses",
+            )  # fmt: skip
         return replace(self, c2w=self.c2w[:num_frames], intrinsics=self.intrinsics[:num_frames])
 
     def tail(self, first: int) -> Trajectory:
@@ -218,28 +219,34 @@ class Suite:
         case_ids: list[str] | None = None,
         limit: int | None = None,
     ) -> Suite:
-        """The subset of cases in ``split`` and/or ``case_ids``, at most ``limit`` per split."""
+        """The subset of cases in ``split`` and/or ``case_ids``, at most ``limit`` per split;
+        the cases that could not be read (``failures``) are narrowed the same way (readable
+        cases fill the limit first), so a split whose cases all failed to read is still known."""
         cases = list(self.cases)
+        failures = list(self.failures)
         if split:
-            splits = {case.split for case in cases}
+            splits = {case.split for case in cases} | {f[0].split("/", 1)[0] for f in failures}
             if split not in splits:
                 raise InputError(self.name, "--split", f"one of {sorted(splits)}", split)
             cases = [case for case in cases if case.split == split]
+            failures = [f for f in failures if f[0].split("/", 1)[0] == split]
         if case_ids:
-            known = {case.id for case in cases}
+            known = {case.id for case in cases} | {f[0] for f in failures}
             unknown = [case_id for case_id in case_ids if case_id not in known]
             if unknown:
                 raise InputError(self.name, "--cases", "ids of cases in the suite", str(unknown))
             cases = [case for case in cases if case.id in set(case_ids)]
+            failures = [f for f in failures if f[0] in set(case_ids)]
         if limit is not None:
             per_split: dict[str, int] = {}
-            kept = []
-            for case in cases:
-                if per_split.get(case.split, 0) < limit:
-                    per_split[case.split] = per_split.get(case.split, 0) + 1
-                    kept.append(case)
-            cases = kept
-        return replace(self, cases=tuple(cases))
+
+            def room(case_split: str) -> bool:
+                per_split[case_split] = per_split.get(case_split, 0) + 1
+                return per_split[case_split] <= limit
+
+            cases = [case for case in cases if room(case.split)]
+            failures = [f for f in failures if room(f[0].split("/", 1)[0])]
+        return replace(self, cases=tuple(cases), failures=tuple(failures))
 
 
 @dataclass
@@ -300,3 +307,48 @@ class FrameSequence(Protocol):
     def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
         """The frames at ``indices`` (K, H, W, 3), in the order given."""
         ...
+
+
+@dataclass(frozen=True)
+class FramesFrom:
+    """The frames of ``source`` from index ``first`` on, read lazily through ``source`` (a
+    refined generation's scored frames: frame 0, the input image, left out)."""
+
+    source: FrameSequence
+    first: int
+
+    @property
+    def fps(self) -> float:
+        return self.source.fps
+
+    def __len__(self) -> int:
+        return max(0, len(self.source) - self.first)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height)."""
+        return self.source.size
+
+    def chunks(self, size: int = CHUNK_FRAMES) -> Iterator[np.ndarray]:
+        """The frames in order, as arrays (n, H, W, 3) of at most ``size`` frames."""
+        skip = self.first
+        for chunk in self.source.chunks(size):
+            if skip >= len(chunk):
+                skip -= len(chunk)
+                continue
+            yield chunk[skip:]
+            skip = 0
+
+    def take(self, indices: np.ndarray | list[int]) -> np.ndarray:
+        """The frames at ``indices`` (K, H, W, 3), in the order given."""
+        return self.source.take(np.asarray(indices, dtype=int) + self.first)
+
+
+def frames_from(video: FrameSequence, first: int) -> FrameSequence:
+    """``video`` without its first ``first`` frames: a :class:`Video` view in memory, else a
+    lazy :class:`FramesFrom`."""
+    if not first:
+        return video
+    if isinstance(video, Video):
+        return Video(video.frames[first:], video.fps)
+    return FramesFrom(video, first)

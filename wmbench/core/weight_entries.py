@@ -32,14 +32,15 @@ def _hf(repo: str, path: str) -> str:
 
 @dataclass(frozen=True)
 class Conversion:
-    """How ``weights convert NAME`` derives a ``convert:NAME`` file: ``function``
-    (``module:function``, no arguments, returns the written path) reads entry ``source``."""
+    """How ``weights convert NAME`` derives a ``convert:NAME`` file from entry ``source``: the
+    function (no arguments, returns the written path) is the entry point ``NAME`` of the group
+    :data:`CONVERSION_GROUP`, registered by the layer that owns the network (pyproject.toml)."""
 
     source: str
-    function: str
 
 
-CONVERSIONS = {"raft": Conversion("raft-things", "wmbench.evaluators.raft_flow:convert_store_raft")}
+CONVERSION_GROUP = "wmbench.weight_conversions"
+CONVERSIONS = {"raft": Conversion("raft-things")}
 
 
 _SANA_WM = "Efficient-Large-Model/SANA-WM_bidirectional"

@@ -12,25 +12,35 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib
 import os
 import shutil
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterable
+from importlib.metadata import entry_points
 from pathlib import Path
 
-from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.core.errors import InputError, MissingPackage, MissingWeightsError
 from wmbench.core.files import atomic_path
 from wmbench.core.paths import cache_dir
-from wmbench.core.weight_entries import CONVERSIONS, ENTRIES
+from wmbench.core.weight_entries import CONVERSION_GROUP, CONVERSIONS, ENTRIES
 
 DIGEST_CHARS = 16  # of a sha256 in hex, as listed and recorded
 
 
 def store_root() -> Path:
-    """``$WMBENCH_WEIGHTS``, else ``<cache>/weights``."""
-    return Path(os.environ.get("WMBENCH_WEIGHTS", cache_dir() / "weights"))
+    """``$WMBENCH_WEIGHTS``, else ``<cache>/weights``; an InputError when it names something
+    that is not a folder (a file: nothing can be placed in it)."""
+    root = Path(os.environ.get("WMBENCH_WEIGHTS", cache_dir() / "weights"))
+    if root.exists() and not root.is_dir():
+        source = "$WMBENCH_WEIGHTS" if "WMBENCH_WEIGHTS" in os.environ else "the wmbench cache"
+        raise InputError(
+            source,
+            "WMBENCH_WEIGHTS",
+            "a folder (the weight store) or a path to create one at",
+            f"{root}, which is a file",
+        )
+    return root
 
 
 def entry_dir(name: str) -> Path:
@@ -167,11 +177,12 @@ def _checksum(source: str, expected: str) -> Callable[[Path], None]:
 
 
 def convert(name: str) -> Path:
-    """Run conversion ``name`` of :data:`CONVERSIONS`; the path it wrote."""
-    if name not in CONVERSIONS:
+    """Run conversion ``name`` of :data:`CONVERSIONS` (its function: the entry point of that
+    name in :data:`CONVERSION_GROUP`); the path it wrote."""
+    functions = {ep.name: ep for ep in entry_points(group=CONVERSION_GROUP)}
+    if name not in CONVERSIONS or name not in functions:
         raise KeyError(f"unknown conversion '{name}'; known: {', '.join(CONVERSIONS)}")
-    module, function = CONVERSIONS[name].function.split(":")
-    return getattr(importlib.import_module(module), function)()
+    return functions[name].load()()
 
 
 def _download(source: str, target: Path) -> None:
@@ -190,7 +201,10 @@ def _download(source: str, target: Path) -> None:
             archive.unlink(missing_ok=True)
         return
     if source.startswith("hf://"):
-        from huggingface_hub import hf_hub_download
+        try:
+            from huggingface_hub import hf_hub_download
+        except ImportError as error:
+            raise MissingPackage("huggingface_hub", "data", f"downloading {source}") from error
 
         owner, repo, path = source.removeprefix("hf://").split("/", 2)
         cached = hf_hub_download(repo_id=f"{owner}/{repo}", filename=path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from wmbench.core.errors import MissingPackage
 from wmbench.core.paths import data_dir
 from wmbench.data.sanawm_bench import DATASET_NAME
 
@@ -14,9 +15,7 @@ def fetch_sanawm_bench(dest: Path | None = None) -> Path:
     try:
         from huggingface_hub import snapshot_download
     except ImportError as error:
-        raise ModuleNotFoundError(
-            "wmbench data fetch needs huggingface_hub: pip install 'wmbench[learned]'"
-        ) from error
+        raise MissingPackage("huggingface_hub", "data", "wmbench data fetch") from error
     try:
         snapshot_download(repo_id=DATASET_NAME, repo_type="dataset", local_dir=dest)
     except Exception as error:  # noqa: BLE001 - offline machines land here; say what to do

@@ -30,10 +30,14 @@ from wmbench.core.types import Case, Trajectory
 
 DATASET_NAME = "Efficient-Large-Model/SANA-WM-Bench"
 SPLIT_DIRS = {"simple_60s": "benchmark_v2_smooth_60s", "hard_60s": "benchmark_v2_hard_60s"}
+# The synthetic mirror's plans (``data.mirror.plan`` of a suite): the splits each writes, in
+# this layout. ``long_form``'s 10-minute paths are wmbench's own, not SANA-WM-Bench's.
+MIRROR_SPLITS = {"one_minute": SPLIT_DIRS, "long_form": {"long_600s": "wmbench_long_600s"}}
 EXPORT_DIR = "sanawm_export_v2"
 MANIFEST = "run_manifest.jsonl"
 MIRROR_MARKER = "SYNTHETIC_MIRROR.txt"
 WORLD_SPECS = "scene_set/synthetic_worlds.json"
+SCENES_FILE = "scene_trajectories_v2.json"
 REQUIRED_NPZ_KEYS = ("c2w", "intrinsics", "fps", "num_frames")
 SCENE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")  # a folder name, never ".."
 
@@ -61,10 +65,9 @@ def read_benchmark(
         manifest = root / split_dir / EXPORT_DIR / MANIFEST
         if not manifest.is_file():
             raise InputError(manifest, "run_manifest", "a JSON-lines manifest", "no file")
+        scenes_path = root / split_dir / SCENES_FILE
         try:
-            scenes: dict[str, dict] | InputError = _read_scenes(
-                root / split_dir / "scene_trajectories_v2.json"
-            )
+            scenes: dict[str, dict] | InputError = _read_scenes(scenes_path)
         except InputError as error:  # the split's cases need it: they fail, the others run
             scenes = error
         seen: dict[str, int] = {}
@@ -78,7 +81,7 @@ def read_benchmark(
             seen[scene_id] = line_number
             try:
                 cases.append(
-                    _read_case(root, split, row, manifest, line_number, scenes, world_specs)
+                    _read_case(root, split, row, (manifest, line_number), scenes, world_specs)
                 )
             except InputError as error:
                 failures.append((f"{split}/{scene_id}", str(error)))
@@ -102,6 +105,11 @@ def _read_manifest(manifest: Path) -> list[tuple[int, dict]]:
                 f"{manifest}:{line_number}", "row", "a JSON object", type(row).__name__
             )
         rows.append((line_number, row))
+    if not rows:
+        raise InputError(
+            manifest, "run_manifest", "at least one row (a JSON object per line)",
+            "an empty file" if not text.strip() else "only blank lines",
+        )  # fmt: skip
     return rows
 
 
@@ -122,11 +130,11 @@ def _read_case(
     root: Path,
     split: str,
     row: dict,
-    manifest: Path,
-    line_number: int,
+    line: tuple[Path, int],
     scenes: dict[str, dict] | InputError,
     world_specs: dict[str, dict],
 ) -> Case:
+    manifest, line_number = line
     where = f"{manifest}:{line_number}"
     for key in ("image_path", "camera_path"):
         if not isinstance(row.get(key), str) or not row[key]:
@@ -151,7 +159,7 @@ def _read_case(
     return Case(
         id=f"{split}/{scene_id}",
         image_path=image_path,
-        prompt=_prompt(row, where, scene.get("prompt")),
+        prompt=_prompt(row, where, scene.get("prompt"), manifest.parents[1] / SCENES_FILE),
         trajectory=trajectory,
         split=split,
         category=category,
@@ -159,9 +167,15 @@ def _read_case(
     )
 
 
-def _prompt(row: dict, where: str, scene_prompt: object) -> str:
-    """The row's prompt, else the split's ``scene_trajectories_v2.json`` entry; UTF-8 text."""
-    prompt = row.get("prompt") or scene_prompt or ""
+def _prompt(row: dict, where: str, scene_prompt: object, scenes_path: Path) -> str:
+    """The row's prompt, else the split's ``scene_trajectories_v2.json`` entry; UTF-8 text. A
+    scene that neither gives is an InputError naming both files."""
+    prompt = row.get("prompt") or scene_prompt
+    if prompt is None or prompt == "":
+        raise InputError(
+            f"{where} and {scenes_path}", "prompt",
+            "a non-empty prompt in the manifest row or the scene's entry", "neither has one",
+        )  # fmt: skip
     if not isinstance(prompt, str):
         raise InputError(where, "prompt", "a string", type(prompt).__name__)
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from wmbench.core.errors import OutputError
-from wmbench.core.types import CHUNK_FRAMES
+from wmbench.core.types import CHUNK_FRAMES, FrameSequence, fit_image
 
 
 class FrameSpool:
@@ -112,3 +112,20 @@ class FrameSpool:
     def close(self) -> None:
         """Free the disk space."""
         self._file.close()
+
+
+def spool_frames(
+    source: FrameSequence, count: int, size: tuple[int, int] | None = None
+) -> tuple[FrameSpool, bool]:
+    """The first ``count`` frames of ``source`` copied to a spool in one pass (decoded once, read
+    back exactly and fast), scaled and centre-cropped to ``size`` (width, height) when given
+    and different; and whether they had to be."""
+    width, height = size or source.size
+    resize = (width, height) != source.size
+    spool = FrameSpool((height, width, 3), np.uint8, source.fps)
+    for chunk in source.chunks():
+        chunk = chunk[: count - len(spool)]
+        spool.write(np.stack([fit_image(f, width, height) for f in chunk]) if resize else chunk)
+        if len(spool) >= count:
+            break
+    return spool, resize

@@ -4,18 +4,18 @@ source (file or option), the field and the expected form."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from wmbench.core.errors import InputError
-from wmbench.evaluators import EVALUATORS
-from wmbench.models import MODELS
+from wmbench.data.sanawm_bench import MIRROR_SPLITS
 
 # pixels per side: below 16 encoders and 11x11 SSIM windows fail; above 8192, memory does
 MIN_SIDE, MAX_SIDE = 16, 8192
 MAX_SEED = 2**32 - 1  # the largest seed numpy's legacy, torch and OpenCV generators all accept
 DATA_FIELDS = {"layout": str, "env": str, "mirror": dict}
-MIRROR_FIELDS = ("scenes_per_category", "seed")
+MIRROR_FIELDS = ("scenes_per_category", "seed", "plan")
 
 
 def typed(value: Any, kind: type, source: str | Path, field: str) -> Any:
@@ -67,7 +67,8 @@ def mapping(value: Any, source: str | Path, field: str) -> dict:
 
 def check_data(value: Any, source: str | Path) -> dict:
     """The ``data`` field: ``layout``, optional ``env`` (a variable name) and ``mirror``
-    (``scenes_per_category`` a positive integer, ``seed`` an integer >= 0)."""
+    (``scenes_per_category`` a positive integer, ``seed`` an integer >= 0, ``plan`` one of
+    :data:`~wmbench.data.sanawm_bench.MIRROR_SPLITS`)."""
     data = mapping(value, source, "data")
     for key, item in data.items():
         if key not in DATA_FIELDS:
@@ -78,32 +79,57 @@ def check_data(value: Any, source: str | Path) -> dict:
             raise InputError(source, f"data.mirror.{key}", f"one of {list(MIRROR_FIELDS)}")
         if key == "scenes_per_category":
             positive_int(item, source, f"data.mirror.{key}")
+        elif key == "plan":
+            if item not in MIRROR_SPLITS:
+                raise InputError(
+                    source, f"data.mirror.{key}", f"one of {list(MIRROR_SPLITS)}", repr(item)
+                )
         else:
             check_seed(item, source, f"data.mirror.{key}")
     return data
 
 
-def check_names(value: Any, kind: str, source: str | Path, field: str) -> tuple[str, ...]:
-    """A list of distinct names registered as ``kind`` (``model`` or ``evaluator``)."""
-    registry = MODELS if kind == "model" else EVALUATORS
+@dataclass(frozen=True)
+class Registered:
+    """The registered model and evaluator names a suite may use, given by the layer that owns
+    the registries (``wmbench.api``); this layer imports no model or evaluator."""
+
+    models: tuple[str, ...]
+    evaluators: tuple[str, ...]
+
+    def of(self, kind: str) -> tuple[str, ...]:
+        return self.models if kind == "model" else self.evaluators
+
+
+def check_names(
+    value: Any, kind: str, source: str | Path, field: str, registered: Registered | None
+) -> tuple[str, ...]:
+    """A list of distinct names registered as ``kind`` (``model`` or ``evaluator``); without
+    ``registered``, distinct names of any value."""
     names = typed(value, list, source, field)
-    known = registry.names()
+    known = registered.of(kind) if registered is not None else ()
     for index, name in enumerate(names):
-        if not isinstance(name, str) or name not in known:
-            expected = f"a registered {kind} name: {', '.join(known)}"
+        if not isinstance(name, str) or (registered is not None and name not in known):
+            expected = (f"a registered {kind} name: {', '.join(known)}" if registered is not None
+                        else f"a {kind} name")  # fmt: skip
             raise InputError(source, f"{field}[{index}]", expected, repr(name))
         if names.index(name) != index:
             raise InputError(source, f"{field}[{index}]", f"distinct {kind} names", repr(name))
     return tuple(names)
 
 
-def check_options(value: Any, source: str | Path, field: str) -> dict[str, dict[str, Any]]:
-    """``{model name: {option: scalar}}`` for registered models."""
+def check_options(
+    value: Any, source: str | Path, field: str, registered: Registered | None
+) -> dict[str, dict[str, Any]]:
+    """``{model name: {option: scalar}}`` for registered models (any name without
+    ``registered``)."""
     options = mapping(value if value is not None else {}, source, field)
     for name, values in options.items():
-        if name not in MODELS.names():
+        if registered is not None and name not in registered.models:
             raise InputError(
-                source, f"{field}.{name}", f"a registered model name: {', '.join(MODELS.names())}"
+                source,
+                f"{field}.{name}",
+                f"a registered model name: {', '.join(registered.models)}",
             )
         for key, item in mapping(values, source, f"{field}.{name}").items():
             if not isinstance(item, str | int | float | bool):

@@ -21,21 +21,19 @@ back to the synthetic mirror and says so.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
-import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wmbench.core.errors import InputError
-from wmbench.core.files import read_text
+from wmbench.core.files import read_yaml
 from wmbench.core.paths import data_dir, suites_dir
 from wmbench.core.types import Suite
 from wmbench.data import sanawm_bench
 from wmbench.data.suite_fields import (
+    Registered,
     check_data,
     check_names,
     check_options,
@@ -48,6 +46,8 @@ from wmbench.data.suite_fields import (
 
 MIRROR_LABEL = "SYNTHETIC MIRROR (procedural worlds in the SANA-WM-Bench layout, not the real data)"
 LAYOUTS = ("sanawm-bench", "synthetic-mirror")
+# writes (or finds) the synthetic mirror: (scenes_per_category, seed) -> its folder
+Mirror = Callable[..., Path]
 
 
 @dataclass(frozen=True)
@@ -98,8 +98,9 @@ def available_suites() -> list[str]:
     return sorted(path.stem for path in suites_dir().glob("*.yaml"))
 
 
-def read_suite_file(name_or_path: str) -> SuiteFile:
-    """Parse ``suites/<name>.yaml`` (or a path to a suite file) and validate every field."""
+def read_suite_file(name_or_path: str, registered: Registered | None = None) -> SuiteFile:
+    """Parse ``suites/<name>.yaml`` (or a path to a suite file) and validate every field (model
+    and evaluator names against ``registered`` when given)."""
     path = Path(name_or_path)
     if not path.suffix:
         path = suites_dir() / f"{name_or_path}.yaml"
@@ -107,10 +108,7 @@ def read_suite_file(name_or_path: str) -> SuiteFile:
         raise InputError(
             path, "suite", f"a suite file; known suites: {', '.join(available_suites())}", "no file"
         )
-    try:
-        raw = yaml.safe_load(read_text(path, "suite"))
-    except yaml.YAMLError as error:
-        raise InputError(path, "yaml", "valid YAML", str(error)) from error
+    raw = read_yaml(path, "suite")
     if not isinstance(raw, dict):
         raise InputError(path, "<top level>", "a mapping of suite fields", type(raw).__name__)
     known = {f for f in SuiteFile.__dataclass_fields__ if f != "path"}
@@ -123,7 +121,7 @@ def read_suite_file(name_or_path: str) -> SuiteFile:
     data = check_data(raw["data"], path)
     if data.get("layout") not in LAYOUTS:
         raise InputError(path, "data.layout", f"one of {LAYOUTS}", repr(data.get("layout")))
-    model_options = check_options(raw.get("model_options"), path, "model_options")
+    model_options = check_options(raw.get("model_options"), path, "model_options", registered)
     return SuiteFile(
         path=path,
         name=typed(raw["name"], str, path, "name"),
@@ -132,12 +130,14 @@ def read_suite_file(name_or_path: str) -> SuiteFile:
         frames=positive_int(raw["frames"], path, "frames"),
         fps=positive_number(raw["fps"], path, "fps"),
         resolution=parse_resolution(raw["resolution"], str(path)),
-        evaluators=check_names(raw["evaluators"], "evaluator", path, "evaluators"),
-        models=check_names(raw["models"], "model", path, "models"),
+        evaluators=check_names(raw["evaluators"], "evaluator", path, "evaluators", registered),
+        models=check_names(raw["models"], "model", path, "models", registered),
         limit=positive_int(raw["limit"], path, "limit") if "limit" in raw else None,
         model_options=model_options,
         evaluator_options=_evaluator_options(raw, path),
-        mirror_settings=_mirror_settings(raw.get("mirror_settings"), path, model_options),
+        mirror_settings=_mirror_settings(
+            raw.get("mirror_settings"), path, model_options, registered
+        ),
     )
 
 
@@ -152,12 +152,21 @@ def _evaluator_options(raw: dict, path: Path) -> dict[str, dict[str, Any]]:
     return options
 
 
-def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
-    """The suite's cases and settings, with command-line overrides applied."""
+def load_suite(
+    name_or_path: str,
+    overrides: Overrides | None = None,
+    registered: Registered | None = None,
+    mirror: Mirror | None = None,
+) -> Suite:
+    """The suite's cases and settings, with command-line overrides applied. ``registered`` names
+    the models and evaluators it may use; ``mirror`` writes (or finds) the synthetic mirror
+    when the suite falls back to it (``wmbench.api.load_suite`` passes both)."""
     overrides = overrides or Overrides()
-    spec = read_suite_file(name_or_path)
-    root, is_mirror = _data_root(spec, overrides.data)
-    cases, failures = sanawm_bench.read_benchmark(root)
+    spec = read_suite_file(name_or_path, registered)
+    root, is_mirror = _data_root(spec, overrides.data, mirror)
+    plan = spec.data.get("mirror", {}).get("plan", "one_minute")
+    splits = sanawm_bench.MIRROR_SPLITS[plan] if is_mirror else None
+    cases, failures = sanawm_bench.read_benchmark(root, splits)
     settings = {
         "frames": spec.frames,
         "resolution": spec.resolution,
@@ -182,16 +191,20 @@ def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
     )
     limit = overrides.limit or settings["limit"]
     selected = suite.select(split=overrides.split, case_ids=overrides.cases, limit=limit)
-    longest = max((len(case.trajectory) for case in selected.cases), default=selected.frames)
+    # --frames is bounded by the data's longest path; a selected case whose own path is shorter
+    # fails by itself, naming its camera file (the data is short, not the option wrong)
+    longest = max((len(case.trajectory) for case in suite.cases), default=selected.frames)
     if overrides.frames and overrides.frames > longest:  # the suite's own: a failure per case
         raise InputError(
-            "--frames", "frames", f"at most {longest} (the longest camera path of the cases)",
+            "--frames", "frames", f"at most {longest} (the longest camera path of the data)",
             str(selected.frames),
         )  # fmt: skip
     return selected
 
 
-def _mirror_settings(raw: Any, path: Path, model_options: dict) -> dict[str, Any]:
+def _mirror_settings(
+    raw: Any, path: Path, model_options: dict, registered: Registered | None
+) -> dict[str, Any]:
     """The suite's ``mirror_settings``, validated; model options merge into the suite's own."""
     settings = dict(mapping(raw if raw is not None else {}, path, "mirror_settings"))
     known = {"frames", "resolution", "limit", "model_options"}
@@ -206,7 +219,7 @@ def _mirror_settings(raw: Any, path: Path, model_options: dict) -> dict[str, Any
             settings["resolution"], str(path), "mirror_settings.resolution"
         )
     mirror_options = check_options(
-        settings.get("model_options"), path, "mirror_settings.model_options"
+        settings.get("model_options"), path, "mirror_settings.model_options", registered
     )
     settings["model_options"] = {
         name: {**model_options.get(name, {}), **mirror_options.get(name, {})}
@@ -215,10 +228,10 @@ def _mirror_settings(raw: Any, path: Path, model_options: dict) -> dict[str, Any
     return settings
 
 
-def _data_root(spec: SuiteFile, data: Path | None) -> tuple[Path, bool]:
+def _data_root(spec: SuiteFile, data: Path | None, mirror: Mirror | None) -> tuple[Path, bool]:
     """The benchmark folder to read and whether it is the synthetic mirror."""
     if spec.data["layout"] == "synthetic-mirror":
-        return ensure_mirror(**spec.data.get("mirror", {})), True
+        return _mirror(spec, mirror), True
     if data is not None:
         if not Path(data).is_dir():
             raise InputError(data, "--data", "a folder in the SANA-WM-Bench layout", "no folder")
@@ -239,25 +252,10 @@ def _data_root(spec: SuiteFile, data: Path | None) -> tuple[Path, bool]:
         f"[wmbench] Falling back to the {MIRROR_LABEL}.",
         file=sys.stderr,
     )
-    return ensure_mirror(**spec.data.get("mirror", {})), True
+    return _mirror(spec, mirror), True
 
 
-def ensure_mirror(scenes_per_category: int = 2, seed: int = 0) -> Path:
-    """The synthetic mirror for these settings, written once into the cache and reused."""
-    root = data_dir() / f"synthetic-mirror-s{scenes_per_category}-seed{seed}"
-    if sanawm_bench.is_synthetic_mirror(root):
-        return root
-    from wmbench.worlds.mirror import write_mirror
-
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=root.name + ".", dir=root.parent))
-    try:
-        write_mirror(staging, scenes_per_category=scenes_per_category, seed=seed)
-        try:
-            os.replace(staging, root)
-        except OSError:  # another process (a torchrun rank) finished first
-            if not sanawm_bench.is_synthetic_mirror(root):
-                raise
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return root
+def _mirror(spec: SuiteFile, mirror: Mirror | None) -> Path:
+    if mirror is None:
+        raise TypeError(f"suite {spec.name} needs the synthetic mirror: pass load_suite a mirror")
+    return mirror(**spec.data.get("mirror", {}))

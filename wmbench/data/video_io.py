@@ -183,6 +183,7 @@ class FrameFolder:
         self.path = Path(folder)
         self.files = frame_files(self.path)
         self.fps = float(fps) if fps else FOLDER_FPS
+        self.native_fps, self.resampled = self.fps, False  # a folder has no rate of its own
         first = self._image(0)
         self._size = (first.shape[1], first.shape[0])
 

@@ -27,6 +27,7 @@ from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.clip_features import open_clip_model
 from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.subject_consistency import vbench_similarities
 from wmbench.evaluators.vbench_dimensions import BACKGROUND_CONSISTENCY
 
@@ -84,7 +85,7 @@ class BackgroundConsistency(Evaluator):
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         model = self.network("clip", background_model)
-        embeddings = clip_frame_embeddings(model, inputs.video.frames)
+        embeddings = clip_frame_embeddings(model, all_frames(inputs.video))
         previous, first = vbench_similarities(embeddings)
         per_frame = (previous + first) / 2.0
         value = float(per_frame.mean()) if len(per_frame) else float("nan")

@@ -1,5 +1,10 @@
 """The evaluator contract: named metrics with declared direction, computed per case, and
-set-level metrics aggregated torchmetrics-style (``update`` per case, ``compute`` once)."""
+set-level metrics aggregated torchmetrics-style (``update`` per case, ``compute`` once).
+
+Evaluators that look at every frame do it in one streamed pass: they declare
+:class:`FrameAccumulator` s (state updated chunk by chunk, torchmetrics style) in
+:meth:`Evaluator.accumulators`; the harness feeds every evaluator's accumulators from one
+decoding pass (:meth:`EvalInput.prefetch`), so memory is bounded by the chunk, not the video."""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ import numpy as np
 
 from wmbench.core import weights
 from wmbench.core.resources import ResourceUsage
-from wmbench.core.types import Case, Trajectory, Video
+from wmbench.core.types import Case, FrameSequence, Trajectory, frames_from
 from wmbench.models.base import Generation
 
 T = TypeVar("T")
@@ -37,6 +42,34 @@ class SharedKey(Generic[T]):
     name: str
 
 
+class FrameAccumulator(ABC, Generic[T]):
+    """State over a video's frames in order: :meth:`update` with each chunk (frames
+    ``start`` .. ``start + len(chunk) - 1``), then :meth:`compute` once."""
+
+    @abstractmethod
+    def update(self, chunk: np.ndarray, start: int) -> None:
+        """Add the frames ``chunk`` (n, H, W, 3) uint8, the first being frame ``start``."""
+
+    @abstractmethod
+    def compute(self) -> T:
+        """The result over every frame added."""
+
+
+def accumulate(
+    video: FrameSequence, accumulators: Mapping[Any, FrameAccumulator[Any]]
+) -> dict[Any, Any]:
+    """Feed ``accumulators`` from one pass over ``video``'s chunks; their results by key."""
+    start = 0
+    for chunk in video.chunks():
+        for accumulator in accumulators.values():
+            accumulator.update(chunk, start)
+        start += len(chunk)
+    return {key: accumulator.compute() for key, accumulator in accumulators.items()}
+
+
+Accumulators = dict[SharedKey[Any], Callable[[], FrameAccumulator[Any]]]
+
+
 @dataclass
 class EvalInput:
     """Everything an evaluator may look at for one case.
@@ -53,9 +86,9 @@ class EvalInput:
 
     case: Case
     trajectory: Trajectory
-    video: Video
+    video: FrameSequence
     generation: Generation
-    reference: Video | None = None
+    reference: FrameSequence | None = None
     usage: ResourceUsage | None = None
     first_frame: int = 0
     written_trajectory: Trajectory | None = None
@@ -67,7 +100,7 @@ class EvalInput:
         case: Case,
         trajectory: Trajectory,
         generation: Generation,
-        reference: Video | None = None,
+        reference: FrameSequence | None = None,
         usage: ResourceUsage | None = None,
     ) -> EvalInput:
         """What evaluators score of ``generation``: the video as written, at its own size
@@ -79,13 +112,13 @@ class EvalInput:
         first = 1 if generation.refined else 0
         written = trajectory
         if first:
-            video = Video(video.frames[first:], video.fps)
+            video = frames_from(video, first)
             trajectory = trajectory.tail(first)
             if reference is not None:
-                reference = Video(reference.frames[first:], reference.fps)
+                reference = frames_from(reference, first)
         return cls(case, trajectory, video, generation, reference, usage, first, written)
 
-    def written(self) -> tuple[Video, Trajectory]:
+    def written(self) -> tuple[FrameSequence, Trajectory]:
         """The video as written (frame 0 included) and the requested path for its frames."""
         if not self.first_frame:
             return self.video, self.trajectory
@@ -98,6 +131,16 @@ class EvalInput:
         if key not in self._shared:
             self._shared[key] = compute()
         return self._shared[key]
+
+    def streamed(self, key: SharedKey[T], make: Callable[[], FrameAccumulator[T]]) -> T:
+        """The artefact ``key``: a :meth:`prefetch` result, or one pass of ``make()`` now."""
+        return self.shared(key, lambda: accumulate(self.video, {key: make()})[key])
+
+    def prefetch(self, accumulators: Accumulators) -> None:
+        """Compute every artefact of ``accumulators`` not yet shared in one pass over the video."""
+        missing = {key: make() for key, make in accumulators.items() if key not in self._shared}
+        if missing:
+            self._shared.update(accumulate(self.video, missing))
 
 
 @dataclass
@@ -172,6 +215,10 @@ class Evaluator(ABC):
         VBench quality score on its dimensions) reads the one the suite already computed."""
         key = SharedKey[EvalResult](f"result/{self.name}/{self.version}")
         return inputs.shared(key, lambda: self.evaluate(inputs))
+
+    def accumulators(self, inputs: EvalInput) -> Accumulators:
+        """The streamed artefacts :meth:`evaluate` reads (computed in the harness's one pass)."""
+        return {}
 
     def check_available(self) -> None:
         """Raise :class:`MissingWeightsError` naming every missing file of ``weight_entries``."""

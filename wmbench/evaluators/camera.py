@@ -33,7 +33,6 @@ worlds) is measured by ``benchmarks/bench_pose.py`` and read back by
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -51,8 +50,10 @@ from pose_pipeline.estimators import (
 )
 from pose_pipeline.scale import DepthSource
 from wmbench.core import weights
+from wmbench.core.digest import digest
 from wmbench.core.errors import MissingWeightsError
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.paths import shipped
+from wmbench.core.types import Video
 from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import (
     EvalInput,
@@ -71,16 +72,11 @@ from wmbench.evaluators.camera_scoring import (
     score_poses,
 )
 
-FLOOR_REPORT = REPO_ROOT / "reports" / "pose_floor.json"
+FLOOR_REPORT = shipped("pose_floor.json")
 MONOCULAR_SCENE = "indoor"
 POSES = SharedKey[EstimatedPoses]("poses")
 SANAWM_POSES = SharedKey[EstimatedPoses]("poses/sanawm")
 ARTEFACT = "poses"
-
-
-def _digest(settings: dict[str, Any]) -> str:
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 class CameraEvaluator(Evaluator):
@@ -126,10 +122,10 @@ class CameraEvaluator(Evaluator):
 
     def identity(self) -> str:
         settings = self.estimator.settings()
-        text = f"{self.version}; poses {self.estimator.name} {_digest(settings)}"
+        text = f"{self.version}; poses {self.estimator.name} {digest(settings, 8)}"
         if self.sanawm_estimator is not None:
             sanawm = self.sanawm_estimator
-            text += f"; sanawm poses {sanawm.name} {_digest(sanawm.settings())}"
+            text += f"; sanawm poses {sanawm.name} {digest(sanawm.settings(), 8)}"
         return text
 
     def limitations(self) -> list[str]:
@@ -248,7 +244,9 @@ class CameraEvaluator(Evaluator):
         """``estimator``'s poses of the written video (frame 0 included: the protocols drop
         it for refined outputs)."""
         video, trajectory = inputs.written()
-        frames = video.frames[: len(trajectory)]
+        frames = video  # read lazily by the estimator
+        if len(frames) > len(trajectory):  # a model that gave more frames than asked for
+            frames = Video(frames.take(np.arange(len(trajectory))), frames.fps)
         depth = self._depth_source(inputs) if estimator.uses_depth else None
         request = PoseRequest(inputs.case.id, frames, trajectory.intrinsics[0], depth)
         return estimator.estimate(request)

@@ -158,7 +158,7 @@ def shared_frame_embeddings(inputs: EvalInput, clip: Clip) -> FrameEmbeddings:
     first and last included; computed once per case and shared by the CLIP evaluators."""
 
     def compute() -> FrameEmbeddings:
-        index = sample_indices(len(inputs.video.frames), MAX_FRAMES)
-        return FrameEmbeddings(index, image_embeddings(clip, inputs.video.frames[index]))
+        index = sample_indices(len(inputs.video), MAX_FRAMES)
+        return FrameEmbeddings(index, image_embeddings(clip, inputs.video.take(index)))
 
     return inputs.shared(FRAME_EMBEDDINGS, compute)

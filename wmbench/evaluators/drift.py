@@ -17,10 +17,18 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
-from wmbench.evaluators.flow import FLOW_SHORT_SIDE, cached_flow_stats
+from wmbench.evaluators.base import (
+    Accumulators,
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    FrameAccumulator,
+    MetricSpec,
+    SharedKey,
+)
+from wmbench.evaluators.flow import FLOW_SHORT_SIDE, FLOW_STATS, FlowAccumulator, cached_flow_stats
 from wmbench.evaluators.sampling import sample_indices, short_side_size
-from wmbench.evaluators.sharpness import cached_sharpness
+from wmbench.evaluators.sharpness import cached_sharpness, sharpness_accumulators
 
 WINDOW_SECONDS = 10.0
 COLOR_FRAMES = 32
@@ -54,6 +62,28 @@ def color_shift_delta_e(frames: np.ndarray, window: int) -> float:
     return float(np.linalg.norm(mean_lab(frames[last]) - mean_lab(frames[first])))
 
 
+class WindowColorShift(FrameAccumulator[float]):
+    """:func:`color_shift_delta_e` streamed: the CIELAB sums of the sampled frames of the first
+    and last ``window`` frames of a ``num_frames``-frame video, added as they pass."""
+
+    def __init__(self, num_frames: int, window: int) -> None:
+        self.first = sample_indices(window, COLOR_FRAMES)
+        self.last = num_frames - window + self.first
+        self.sums = {"first": np.zeros(3), "last": np.zeros(3)}
+
+    def update(self, chunk: np.ndarray, start: int) -> None:
+        for name, index in (("first", self.first), ("last", self.last)):
+            for i in index[(index >= start) & (index < start + len(chunk))]:
+                self.sums[name] += mean_lab(chunk[i - start][None])
+
+    def compute(self) -> float:
+        first, last = self.sums["first"] / len(self.first), self.sums["last"] / len(self.last)
+        return float(np.linalg.norm(last - first))
+
+
+COLOR_SHIFT = SharedKey[float]("drift/color_shift")
+
+
 class Drift(Evaluator):
     """First-vs-last-window change of colour (Delta E), sharpness and motion (%)."""
 
@@ -82,9 +112,17 @@ class Drift(Evaluator):
             ),
         ]
 
+    def accumulators(self, inputs: EvalInput) -> Accumulators:
+        count = len(inputs.video)
+        window = window_frames(count, inputs.video.fps)
+        return {
+            COLOR_SHIFT: lambda: WindowColorShift(count, window),
+            FLOW_STATS: FlowAccumulator,
+            **sharpness_accumulators(inputs),
+        }
+
     def evaluate(self, inputs: EvalInput) -> EvalResult:
-        frames = inputs.video.frames
-        count = len(frames)
+        count = len(inputs.video)
         window = window_frames(count, inputs.video.fps)
         sharpness = cached_sharpness(inputs)
         early = sharpness.frame_index < window
@@ -93,7 +131,9 @@ class Drift(Evaluator):
         pairs = np.arange(len(motion))
         return EvalResult(
             metrics={
-                "color_shift_delta_e76": color_shift_delta_e(frames, window),
+                "color_shift_delta_e76": inputs.streamed(
+                    COLOR_SHIFT, self.accumulators(inputs)[COLOR_SHIFT]
+                ),
                 "sharpness_change_pct": relative_change_pct(
                     float(sharpness.values[early].mean()), float(sharpness.values[late].mean())
                 ),

@@ -26,6 +26,7 @@ import torch
 
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.raft_flow import WEIGHTS, pair_batch, raft_flow, raft_model
+from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.vbench_dimensions import DYNAMIC_DEGREE
 
 SAMPLE_FPS = 8.0
@@ -108,7 +109,7 @@ class DynamicDegree(Evaluator):
         model = self.network("raft", raft_model)
         video = inputs.video
         result = vbench_dynamic_degree(
-            video.frames, video.fps, lambda a, b: raft_flow(model, a, b), pair_batch()
+            all_frames(video), video.fps, lambda a, b: raft_flow(model, a, b), pair_batch()
         )
         return EvalResult(
             metrics={DYNAMIC_DEGREE: result.dynamic},

@@ -15,15 +15,49 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
+from wmbench.core.types import Video
+from wmbench.evaluators.base import (
+    Accumulators,
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    FrameAccumulator,
+    MetricSpec,
+    SharedKey,
+    accumulate,
+)
 from wmbench.evaluators.vbench_dimensions import TEMPORAL_FLICKERING
+
+
+def pair_mae(first: np.ndarray, second: np.ndarray) -> float:
+    """Mean absolute difference (0-255) of two frames (H, W, 3) uint8, over pixels and channels."""
+    return float(np.mean(cv2.mean(cv2.absdiff(first, second))[:3]))
+
+
+class PairMae(FrameAccumulator[np.ndarray]):
+    """:func:`pair_mae` of each consecutive pair, streamed: the state is the last frame seen."""
+
+    def __init__(self) -> None:
+        self.previous: np.ndarray | None = None
+        self.values: list[float] = []
+
+    def update(self, chunk: np.ndarray, start: int) -> None:
+        for frame in chunk:
+            if self.previous is not None:
+                self.values.append(pair_mae(self.previous, frame))
+            self.previous = frame
+
+    def compute(self) -> np.ndarray:
+        return np.array(self.values)
 
 
 def consecutive_mae(frames: np.ndarray) -> np.ndarray:
     """Mean absolute difference (0-255) of each consecutive pair of ``frames`` (T, H, W, 3)
     uint8: an array of T - 1 values."""
-    pairs = range(len(frames) - 1)
-    return np.array([np.mean(cv2.mean(cv2.absdiff(frames[t], frames[t + 1]))[:3]) for t in pairs])
+    return accumulate(Video(frames, 1.0), {"mae": PairMae()})["mae"]
+
+
+PAIR_MAE = SharedKey[np.ndarray]("flicker/pair_mae")
 
 
 def vbench_flicker_score(pair_mae: np.ndarray) -> float:
@@ -50,9 +84,12 @@ class Flicker(Evaluator):
             )
         ]
 
+    def accumulators(self, inputs: EvalInput) -> Accumulators:
+        return {PAIR_MAE: PairMae}
+
     def evaluate(self, inputs: EvalInput) -> EvalResult:
-        pair_mae = consecutive_mae(inputs.video.frames)
+        values = inputs.streamed(PAIR_MAE, PairMae)
         return EvalResult(
-            metrics={TEMPORAL_FLICKERING: vbench_flicker_score(pair_mae)},
-            series={"pair_mae_dn": pair_mae},
+            metrics={TEMPORAL_FLICKERING: vbench_flicker_score(values)},
+            series={"pair_mae_dn": values},
         )

@@ -27,7 +27,17 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
+from wmbench.core.types import Video
+from wmbench.evaluators.base import (
+    Accumulators,
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    FrameAccumulator,
+    MetricSpec,
+    SharedKey,
+    accumulate,
+)
 from wmbench.evaluators.sampling import finite_mean, short_side_size
 
 FLOW_SHORT_SIDE = 180
@@ -103,36 +113,65 @@ def top_mean(values: np.ndarray, fraction: float) -> float:
     return float(np.mean(np.partition(flat, flat.size - count)[-count:]))
 
 
-def flow_stats(frames: np.ndarray, short_side: int = FLOW_SHORT_SIDE) -> FlowStats:
-    """:class:`FlowStats` of ``frames`` (T, H, W, 3) uint8, flow at ``short_side`` px."""
-    size = short_side_size(frames.shape[2], frames.shape[1], short_side)
-    to_percent = 100.0 / min(size)
-    errors, motion, top5, acceleration = [], [], [], []
-    previous_backward = None
-    small = cv2.resize(frames[0], size, interpolation=cv2.INTER_AREA)
-    grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
-    for frame in frames[1:]:
-        next_small = cv2.resize(frame, size, interpolation=cv2.INTER_AREA)
-        next_grey = cv2.cvtColor(next_small, cv2.COLOR_RGB2GRAY)
+class FlowAccumulator(FrameAccumulator[FlowStats]):
+    """:class:`FlowStats` streamed: the state is the previous frame (resized, grey) and its
+    backward flow, plus the per-pair summaries so far."""
+
+    def __init__(self, short_side: int = FLOW_SHORT_SIDE) -> None:
+        self.short_side = short_side
+        self.errors: list[float] = []
+        self.motion: list[float] = []
+        self.top5: list[float] = []
+        self.acceleration: list[float] = []
+        self._previous: tuple[np.ndarray, np.ndarray] | None = None  # (small, grey)
+        self._previous_backward: np.ndarray | None = None
+        self._size = (0, 0)
+
+    def update(self, chunk: np.ndarray, start: int) -> None:
+        if self._previous is None and len(chunk):
+            self._size = short_side_size(chunk.shape[2], chunk.shape[1], self.short_side)
+        to_percent = 100.0 / min(self._size) if len(chunk) else 0.0
+        for frame in chunk:
+            small = cv2.resize(frame, self._size, interpolation=cv2.INTER_AREA)
+            grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+            if self._previous is not None:
+                self._pair(*self._previous, small, grey, to_percent)
+            self._previous = (small, grey)
+
+    def _pair(
+        self, small: np.ndarray, grey: np.ndarray, next_small: np.ndarray, next_grey: np.ndarray,
+        to_percent: float,
+    ) -> None:  # fmt: skip
         forward, backward = dis_flow(grey, next_grey), dis_flow(next_grey, grey)
         motion_map = magnitude(forward) * to_percent
-        motion.append(float(motion_map.mean()))
-        top5.append(top_mean(motion_map, VBENCH_TOP_FRACTION))
-        errors.append(warp_error(small, next_small, forward, consistent_mask(forward, backward)))
-        if previous_backward is not None:
-            jerk = magnitude(forward + previous_backward) * to_percent
-            acceleration.append(float(jerk.mean()))
-        previous_backward = backward
-        small, grey = next_small, next_grey
-    return FlowStats(np.array(errors), np.array(motion), np.array(top5), np.array(acceleration))
+        self.motion.append(float(motion_map.mean()))
+        self.top5.append(top_mean(motion_map, VBENCH_TOP_FRACTION))
+        mask = consistent_mask(forward, backward)
+        self.errors.append(warp_error(small, next_small, forward, mask))
+        if self._previous_backward is not None:
+            jerk = magnitude(forward + self._previous_backward) * to_percent
+            self.acceleration.append(float(jerk.mean()))
+        self._previous_backward = backward
+
+    def compute(self) -> FlowStats:
+        return FlowStats(
+            np.array(self.errors), np.array(self.motion), np.array(self.top5),
+            np.array(self.acceleration),
+        )  # fmt: skip
+
+
+def flow_stats(frames: np.ndarray, short_side: int = FLOW_SHORT_SIDE) -> FlowStats:
+    """:class:`FlowStats` of ``frames`` (T, H, W, 3) uint8 in memory, flow at ``short_side`` px."""
+    return accumulate(Video(frames, 1.0), {"flow": FlowAccumulator(short_side)})["flow"]
 
 
 FLOW_STATS = SharedKey[FlowStats](f"flow_stats/dis_short{FLOW_SHORT_SIDE}")
 
 
 def cached_flow_stats(inputs: EvalInput) -> FlowStats:
-    """The case's :class:`FlowStats`, computed once and shared by the evaluators."""
-    return inputs.shared(FLOW_STATS, lambda: flow_stats(inputs.video.frames))
+    """The case's :class:`FlowStats`, computed once (in the harness's streamed pass) and shared
+    by the evaluators."""
+    return inputs.streamed(FLOW_STATS, FlowAccumulator)
 
 
 def jerk_ratio(stats: FlowStats) -> float:
@@ -186,6 +225,9 @@ class FlowConsistency(Evaluator):
                 "weight-free proxy of dynamic_degree/vbench, DIS flow in place of RAFT",
             ),
         ]
+
+    def accumulators(self, inputs: EvalInput) -> Accumulators:
+        return {FLOW_STATS: FlowAccumulator}
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         stats = cached_flow_stats(inputs)

@@ -57,7 +57,7 @@ from wmbench.evaluators.base import (
 )
 from wmbench.evaluators.learned_weights import device
 from wmbench.evaluators.reference import reference_frames
-from wmbench.evaluators.sampling import sample_indices
+from wmbench.evaluators.sampling import all_frames, sample_indices
 
 WEIGHTS = "i3d"
 ARCHIVE = "i3d_torchscript.pt"
@@ -242,7 +242,8 @@ class FrechetVideoDistance(Evaluator):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         if inputs.reference is None:  # real cases: no ground-truth set to compare with
             return EvalResult(metrics={name: float("nan") for name in METRICS})
-        generated, reference = inputs.video.frames, reference_frames(inputs)
+        generated = all_frames(inputs.video)
+        reference = all_frames(reference_frames(inputs))
         length = min(len(generated), len(reference))
         starts = clip_starts(length)
         if not len(starts):

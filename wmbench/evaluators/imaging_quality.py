@@ -3,7 +3,8 @@
 As Vchitect/VBench ``vbench/imaging_quality.py`` (commit 45e79ec) computes it: every frame; its
 default preprocessing mode ``longer``: when the longer side exceeds 512 px, torchvision's
 ``Resize((int(s h), int(s w)), antialias=False)`` (bilinear) with ``s = 512 / max(h, w)`` on the
-0-255 float frames, then / 255; pyiqa's MUSIQ (``pyiqa.archs.musiq_arch.MUSIQ`` with the SPAQ
+0-255 float frames, then / 255; pyiqa's MUSIQ (``pyiqa.archs.musiq_arch.MUSIQ``, transcribed in
+:mod:`wmbench.evaluators.musiq` and tested equal to it, with the SPAQ
 checkpoint ``musiq_spaq_ckpt-358bb6af.pth``, evaluated with ``training`` off, which turns on its
 multi-scale patching: the frame plus its 384 and 224 px versions) scores each frame 0-100, one
 frame per call; the video's imaging quality is the mean / 100. Here frames go ``BATCH`` per call
@@ -33,7 +34,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from pyiqa.archs.musiq_arch import MUSIQ
 from torchvision.transforms import functional as TF
 
 from wmbench.core import weights
@@ -42,7 +42,9 @@ from wmbench.data.video_io import read_video, write_video
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.drift import window_frames
 from wmbench.evaluators.learned_weights import device, load_state, read_state
+from wmbench.evaluators.musiq import MUSIQ
 from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.vbench_dimensions import IMAGING_QUALITY
 
 WEIGHTS = "musiq-spaq"
@@ -63,7 +65,7 @@ LAST_IQ = "imaging_quality_last_10s/vbench_musiq"
 def load_musiq(path: Path, architecture: dict[str, int]) -> MUSIQ:
     """pyiqa's MUSIQ of ``architecture`` with the weights of ``path``, in eval mode on
     :func:`device`."""
-    model = MUSIQ(pretrained=False, pretrained_model_path=None, **architecture)
+    model = MUSIQ(**architecture)
     state = read_state(path, MUSIQ_KEYS)
     state = {key.removeprefix("module."): value for key, value in state.items()}
     load_state(model, state, path, MUSIQ_KEYS)
@@ -165,11 +167,12 @@ class ImagingQuality(Evaluator):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         video = inputs.video
         model = self.network("musiq", musiq_model)
-        scores = musiq_scores(model, video.frames)
+        frames = all_frames(video)
+        scores = musiq_scores(model, frames)
         window = degradation_window(len(scores), video.fps)
         starts = np.arange(len(scores) // window) * window
         windows = np.array([
-            musiq_scores(model, reencoded(video.frames[start : start + window])).mean()
+            musiq_scores(model, reencoded(frames[start : start + window])).mean()
             for start in starts
         ])  # fmt: skip
         first, last = float(windows[0]), float(windows[-1])

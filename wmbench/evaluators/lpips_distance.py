@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from lpips.pretrained_networks import alexnet as LpipsAlexNet
 
 from wmbench.core import weights
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SetMetric
 from wmbench.evaluators.learned_weights import (
     device,
     load_state,
@@ -45,7 +45,7 @@ from wmbench.evaluators.learned_weights import (
 from wmbench.evaluators.reference import MAX_FRAMES, reference_frames, single_torch_thread
 from wmbench.evaluators.revisit import PROTOCOLS, cached_revisit_views
 from wmbench.evaluators.sampling import finite_mean, sample_indices
-from wmbench.evaluators.sanawm_pairs import evaluation_pairs, pair_frames
+from wmbench.evaluators.sanawm_pairs import PooledPairs, evaluation_pairs, pair_frames
 
 WEIGHTS = "alexnet"
 CHECKPOINT = "alexnet-owt-7be5be79.pth"
@@ -164,6 +164,13 @@ class LpipsDistance(Evaluator):
             ),
         ]
 
+    def set_metrics(self) -> list[SetMetric]:
+        """SANA-WM-Bench's overall revisit LPIPS: all pairs pooled."""
+        spec = MetricSpec("revisit_lpips_pooled/sanawm", False, "", "LPIPS of every evaluation "
+                          "pair of the split pooled into one mean (SANA-WM-Bench's "
+                          "overall_mean_lpips)")  # fmt: skip
+        return [PooledPairs(spec, "sanawm/lpips")]
+
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         model = self.network("lpips", lpips_model)
         value, series = self._reference(inputs, model)
@@ -172,12 +179,12 @@ class LpipsDistance(Evaluator):
             value, pairs = self._revisit(inputs, model, protocol)
             metrics[f"revisit_lpips/{protocol}"] = value
             series |= {f"{protocol}/{key}": array for key, array in pairs.items()}
-        video = inputs.video
+        video, _ = inputs.written()  # the scripts read the raw mp4 for revisits
         pairs = evaluation_pairs(inputs.case, video.fps, len(video))
         distance = np.zeros(0)
         if len(pairs):
-            full = np.ones((len(pairs), *video.frames.shape[1:3]), dtype=bool)
-            distance = lpips_pairs(model, *pair_frames(video.frames, pairs), full)
+            full = np.ones((len(pairs), *video.size[::-1]), dtype=bool)
+            distance = lpips_pairs(model, *pair_frames(video, pairs), full)
             series |= {"sanawm/pairs": pairs, "sanawm/lpips": distance}
         metrics["revisit_lpips/sanawm"] = finite_mean(distance)
         return EvalResult(metrics=metrics, series=series)
@@ -207,8 +214,8 @@ class LpipsDistance(Evaluator):
         """``lpips/reference`` and its per-frame series (NaN and none without a reference)."""
         if inputs.reference is None:
             return float("nan"), {}
-        video, reference = inputs.video.frames, reference_frames(inputs)
+        video, reference = inputs.video, reference_frames(inputs)
         index = sample_indices(min(len(video), len(reference)), MAX_FRAMES)
-        full = np.ones((len(index), *video.shape[1:3]), dtype=bool)
-        distance = lpips_pairs(model, video[index], reference[index], full)
+        full = np.ones((len(index), *video.size[::-1]), dtype=bool)
+        distance = lpips_pairs(model, video.take(index), reference.take(index), full)
         return finite_mean(distance), {"frame_index": index, "reference": distance}

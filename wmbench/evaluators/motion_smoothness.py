@@ -31,6 +31,7 @@ from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.learned_weights import device, load_state, read_state
 from wmbench.evaluators.raft_flow import pair_batch, require_min_side, sintel_padding
 from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.vbench_dimensions import MOTION_SMOOTHNESS
 
 WEIGHTS = "amt-s"
@@ -142,7 +143,7 @@ class MotionSmoothness(Evaluator):
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         interpolate = amt_interpolate(self.network("amt", amt_model))
-        result = vbench_motion_smoothness(inputs.video.frames, interpolate, pair_batch())
+        result = vbench_motion_smoothness(all_frames(inputs.video), interpolate, pair_batch())
         return EvalResult(
             metrics={MOTION_SMOOTHNESS: result.score},
             series={"frame_index": result.frame_index, "abs_diff_dn": result.abs_diff_dn},

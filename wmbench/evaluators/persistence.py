@@ -101,7 +101,7 @@ class Persistence(CameraPoses):
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         revisits = case_revisits(self, inputs)
-        width = inputs.video.frames.shape[2]
+        width = inputs.video.size[0]
         rows = np.array(
             [
                 revisit_metrics(s, t, width, revisits.scale)

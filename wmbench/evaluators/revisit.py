@@ -29,16 +29,31 @@ distance (LPIPS, once its weights are in the weight store) scores the same pairs
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 
 from wmbench.core.errors import InputError
-from wmbench.core.types import Trajectory
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
+from wmbench.core.types import FrameSequence, Trajectory
+from wmbench.evaluators.base import (
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    MetricSpec,
+    SetMetric,
+    SharedKey,
+)
 from wmbench.evaluators.reference import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size
-from wmbench.evaluators.sanawm_pairs import evaluation_pairs, psnr_uint8, ssim_uniform
+from wmbench.evaluators.sanawm_pairs import (
+    PooledPairs,
+    evaluation_pairs,
+    pair_frames,
+    psnr_uint8,
+    ssim_uniform,
+)
+from wmbench.worlds.revisit_pairs import find_revisits
 
 MAX_ANGLE_DEG = 20.0
 DEPTH_DISTANCE_M = 0.3
@@ -49,6 +64,7 @@ SSIM_WINDOW = 11
 DEPTH_TOLERANCE = 0.05  # relative depth mismatch above which a pixel counts as occluded
 MIN_VALID_FRACTION = 0.05  # pairs whose warp covers less of the view are dropped
 PROTOCOLS = ("depth_warp", "near_identity")
+DepthMaps = Any  # (T, H, W) float32 metres indexable by frame: an array or a spool on disk
 
 
 @dataclass(frozen=True)
@@ -62,31 +78,6 @@ class RevisitViews:
     later: list[np.ndarray]
     warped: list[np.ndarray]
     mask: list[np.ndarray]
-
-
-def pose_distances(c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairwise camera-centre distances (N, N) and relative rotation angles (N, N) in degrees."""
-    centres = c2w[:, :3, 3]
-    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
-    rotations = c2w[:, :3, :3].reshape(len(c2w), 9)
-    cosine = np.clip((rotations @ rotations.T - 1.0) / 2.0, -1.0, 1.0)  # (tr(Ri^T Rj) - 1) / 2
-    return distance, np.degrees(np.arccos(cosine))
-
-
-def find_revisits(c2w: np.ndarray, max_distance_m: float, max_angle_deg: float) -> np.ndarray:
-    """(earlier, later) frame pairs (K, 2): for each later frame j, the earlier frame i closest
-    to it (distance / max_distance_m + angle / max_angle_deg) among those within both limits
-    of j and left by the camera (a frame between them lies outside the limits of i)."""
-    distance, angle = pose_distances(c2w)
-    close = (distance <= max_distance_m) & (angle <= max_angle_deg)
-    count = len(c2w)
-    later = np.arange(count)[None, :] > np.arange(count)[:, None]
-    departed = ~close & later
-    left_at = np.where(departed.any(axis=1), departed.argmax(axis=1), count)
-    valid = close & (np.arange(count)[None, :] > left_at[:, None])
-    score = np.where(valid, distance / max_distance_m + angle / max_angle_deg, np.inf)
-    targets = np.flatnonzero(valid.any(axis=0))
-    return np.stack([score[:, targets].argmin(axis=0), targets], axis=1).reshape(-1, 2)
 
 
 def source_coordinates(
@@ -139,17 +130,19 @@ def warp_into_later(
 
 
 def revisit_views(
-    frames: np.ndarray, trajectory: Trajectory, depth: np.ndarray | None
+    frames: FrameSequence, trajectory: Trajectory, depth: DepthMaps | None
 ) -> RevisitViews:
-    """Warped revisit pairs of ``frames`` (T, H, W, 3) along ``trajectory`` (T poses, same field
-    of view); the ``depth_warp`` protocol when ``depth`` (T, H', W') is given, else
-    ``near_identity``."""
+    """Warped revisit pairs of ``frames`` (at least T, read by index) along ``trajectory`` (T
+    poses, same field of view); the ``depth_warp`` protocol when ``depth`` (T, H', W'), an
+    array or maps read one at a time) is given, else ``near_identity``."""
     limit = DEPTH_DISTANCE_M if depth is not None else NEAR_IDENTITY_DISTANCE_M
     c2w = trajectory.c2w
     pairs = find_revisits(c2w, limit, MAX_ANGLE_DEG)
     pairs = pairs[sample_indices(len(pairs), MAX_PAIRS)] if len(pairs) else pairs
-    size = short_side_size(frames.shape[2], frames.shape[1], WORK_SHORT_SIDE)
+    size = short_side_size(*frames.size, WORK_SHORT_SIDE)
     intrinsics = trajectory.resized(*size).intrinsics
+    needed = np.unique(pairs)
+    small = dict(zip(needed.tolist(), (_resize(f, size) for f in frames.take(needed)), strict=True))
     kept: list[tuple[int, int, np.ndarray, np.ndarray, np.ndarray]] = []
     for earlier, later in pairs:
         z_later, z_earlier = (
@@ -161,9 +154,9 @@ def revisit_views(
         map_x, map_y, z = source_coordinates(
             intrinsics[later], intrinsics[earlier], later_to_earlier, z_later, size
         )
-        warped, mask = warp_into_later(_resize(frames[earlier], size), map_x, map_y, z, z_earlier)
+        warped, mask = warp_into_later(small[int(earlier)], map_x, map_y, z, z_earlier)
         if mask.mean() >= MIN_VALID_FRACTION:
-            kept.append((earlier, later, _resize(frames[later], size), warped, mask))
+            kept.append((earlier, later, small[int(later)], warped, mask))
     return RevisitViews(
         np.array([k[0] for k in kept], dtype=int),
         np.array([k[1] for k in kept], dtype=int),
@@ -191,23 +184,21 @@ def _resize_depth(depth: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 def cached_revisit_views(inputs: EvalInput, protocol: str) -> RevisitViews:
     """The case's :class:`RevisitViews` under ``protocol`` (one of ``PROTOCOLS``), computed once."""
-    video = inputs.video.frames
+    video = inputs.video
     trajectory = inputs.trajectory
     width, height = trajectory.image_size
-    if abs(width / height - video.shape[2] / video.shape[1]) > 0.01:
+    if abs(width / height - video.size[0] / video.size[1]) > 0.01:
         raise InputError(
             inputs.case.id,
             "video",
             f"the trajectory's aspect ratio ({width}x{height})",
-            f"{video.shape[2]}x{video.shape[1]}",
+            f"{video.size[0]}x{video.size[1]}",
         )
     count = min(len(video), len(trajectory))
     depth = inputs.generation.depth if protocol == "depth_warp" else None
     return inputs.shared(
         SharedKey[RevisitViews](f"revisit_views/{protocol}"),
-        lambda: revisit_views(
-            video[:count], trajectory.head(count), None if depth is None else depth[:count]
-        ),
+        lambda: revisit_views(video, trajectory.head(count), depth),
     )
 
 
@@ -241,6 +232,17 @@ class Revisit(Evaluator):
                        "dataset's revisit pairs, whole frames (SANA-WM-Bench's evaluation_pairs)"),
         ]  # fmt: skip
 
+    def set_metrics(self) -> list[SetMetric]:
+        """SANA-WM-Bench's overall revisit PSNR and SSIM: all pairs pooled."""
+        return [
+            PooledPairs(MetricSpec("revisit_psnr_db_pooled/sanawm", True, "dB", "PSNR of every "
+                        "evaluation pair of the split pooled into one mean (SANA-WM-Bench's "
+                        "overall_mean_psnr)"), "sanawm/psnr_db"),
+            PooledPairs(MetricSpec("revisit_ssim_pooled/sanawm", True, "", "SSIM of every "
+                        "evaluation pair of the split pooled into one mean (SANA-WM-Bench's "
+                        "overall_mean_ssim)"), "sanawm/ssim"),
+        ]  # fmt: skip
+
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         metrics: dict[str, float] = {}
         series: dict[str, np.ndarray] = {}
@@ -259,10 +261,11 @@ class Revisit(Evaluator):
                 f"{protocol}/psnr_db": psnr,
                 f"{protocol}/ssim": similarity,
             }
-        video = inputs.video
+        video, _ = inputs.written()  # the scripts read the raw mp4 for revisits
         pairs = evaluation_pairs(inputs.case, video.fps, len(video))
-        psnr = np.array([psnr_uint8(video.frames[a], video.frames[b]) for a, b in pairs])
-        similarity = np.array([ssim_uniform(video.frames[a], video.frames[b]) for a, b in pairs])
+        firsts, seconds = pair_frames(video, pairs) if len(pairs) else ([], [])
+        psnr = np.array([psnr_uint8(a, b) for a, b in zip(firsts, seconds, strict=True)])
+        similarity = np.array([ssim_uniform(a, b) for a, b in zip(firsts, seconds, strict=True)])
         metrics["revisit_psnr_db/sanawm"] = finite_mean(psnr)
         metrics["revisit_ssim/sanawm"] = finite_mean(similarity)
         if len(pairs):

@@ -179,7 +179,7 @@ def transfer(scene: RevisitScene, first: np.ndarray, second: np.ndarray) -> Tran
 def revisit_frames(video: Video, scenes: list[RevisitScene]) -> dict[int, np.ndarray]:
     """The frames of ``video`` the revisits need, by index: the one place frames are read."""
     wanted = sorted({s.first for s in scenes} | {s.second for s in scenes})
-    return {index: np.asarray(video.frames[index]) for index in wanted}
+    return dict(zip(wanted, video.take(wanted), strict=True)) if wanted else {}
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from wmbench.core.types import FrameSequence, Video
+
+
+def all_frames(video: FrameSequence) -> np.ndarray:
+    """Every frame (T, H, W, 3) in memory: for the learned evaluators that look at all of them
+    at once (memory grows with the video; the weight-free ones stream instead)."""
+    if isinstance(video, Video):
+        return video.frames
+    return np.concatenate(list(video.chunks()))
+
 
 def sample_indices(num_frames: int, max_frames: int) -> np.ndarray:
     """At most ``max_frames`` evenly spaced frame indices, first and last included."""

@@ -14,20 +14,24 @@ error is under 1e-10), SSIM per RGB channel with an 11 x 11 uniform window
 (0.03 * 255)^2, the map's mean) averaged over channels, and LPIPS (AlexNet) on [-1, 1] images.
 A scene's value is the mean over its pairs.
 
-Two differences, both stated: a frame past the video's end drops its pair (the scripts clamp it
-to the last frame, which only happens for videos shorter than the benchmark's 961 frames), and
-the frames are the harness's (at the run's resolution), not a decoded mp4. The scripts' overall
-number pools the pairs of all scenes; the leaderboard averages scene values, which is the same
-whenever every scene has ``MAX_PAIRS`` pairs.
+A frame past the video's end is clamped to the last frame (``min(frame, n_frames - 1)``, as
+``_remap_frame_index``). Pairs index the video as written: the scripts read the raw mp4 for
+revisits even for refined outputs (the pairs never name frame 0). The scripts' overall number
+pools the pairs of all scenes into one mean (``all_psnr.extend(scene_psnr)``, then
+``np.mean(all_psnr)``): :class:`PooledPairs` does that per model and split
+(``revisit_*_pooled/sanawm``); the per-case values are each scene's mean.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import numpy as np
 from scipy.ndimage import uniform_filter
 
 from wmbench.core.errors import InputError
-from wmbench.core.types import Case
+from wmbench.core.types import Case, FrameSequence
+from wmbench.evaluators.base import MetricSpec, SetMetric, SetValue
 
 MAX_PAIRS = 5
 REFERENCE_FPS = 16.0
@@ -55,14 +59,14 @@ def evaluation_pairs(case: Case, video_fps: float, num_frames: int) -> np.ndarra
     pairs.sort(key=lambda pair: pair[0])  # stable, as Python's sorted in the scripts
     kept = []
     for _, frame_a, frame_b in pairs[:MAX_PAIRS]:
-        a, b = (_video_frame(frame, video_fps) for frame in (frame_a, frame_b))
-        if a != b and max(a, b) < num_frames:
+        a, b = (min(_video_frame(frame, video_fps), num_frames - 1) for frame in (frame_a, frame_b))
+        if a != b:
             kept.append((a, b))
     return np.array(kept, dtype=int).reshape(-1, 2)
 
 
 def _video_frame(frame: int, video_fps: float) -> int:
-    """``_remap_frame_index`` without its clamp: the same frame when the rates agree within
+    """``_remap_frame_index`` before its clamp: the same frame when the rates agree within
     0.1 fps, else the frame at the same time."""
     if abs(video_fps - REFERENCE_FPS) < 0.1:
         return frame
@@ -94,6 +98,27 @@ def ssim_uniform(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.mean(values))
 
 
-def pair_frames(frames: np.ndarray, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two frames of every pair: (K, H, W, 3) each."""
-    return frames[pairs[:, 0]], frames[pairs[:, 1]]
+def pair_frames(video: FrameSequence, pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two frames of every pair: (K, H, W, 3) each (one random-access read)."""
+    frames = video.take(pairs.reshape(-1))
+    return frames[0::2], frames[1::2]
+
+
+class PooledPairs(SetMetric):
+    """One mean over every pair of every scene of a model and split, as the scripts' overall
+    ``np.mean(all_psnr)``: fed with each case's per-pair series ``series``."""
+
+    def __init__(self, spec: MetricSpec, series: str) -> None:
+        self.spec = spec
+        self.series = series
+        self._values: list[np.ndarray] = []
+
+    def update(self, series: Mapping[str, np.ndarray]) -> None:
+        if self.series in series:
+            self._values.append(np.asarray(series[self.series], dtype=np.float64).ravel())
+
+    def compute(self) -> SetValue:
+        values = np.concatenate(self._values) if self._values else np.zeros(0)
+        if not len(values):
+            return SetValue(None, 0, False, "no revisit pairs")
+        return SetValue(float(values.mean()), len(values), note=f"{len(values)} pairs")

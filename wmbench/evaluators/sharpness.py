@@ -14,7 +14,15 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SharedKey
+from wmbench.evaluators.base import (
+    Accumulators,
+    EvalInput,
+    EvalResult,
+    Evaluator,
+    FrameAccumulator,
+    MetricSpec,
+    SharedKey,
+)
 from wmbench.evaluators.sampling import sample_indices
 
 MAX_FRAMES = 240
@@ -35,6 +43,23 @@ def laplacian_variance(frame: np.ndarray) -> float:
     return float(std[0, 0] ** 2)
 
 
+class SampledLaplacian(FrameAccumulator[SharpnessSeries]):
+    """:func:`laplacian_variance` of at most ``max_frames`` evenly spaced frames of a
+    ``num_frames``-frame video, streamed (the sampled frames are measured as they pass)."""
+
+    def __init__(self, num_frames: int, max_frames: int = MAX_FRAMES) -> None:
+        self.index = sample_indices(num_frames, max_frames)
+        self.values = np.full(len(self.index), np.nan)
+
+    def update(self, chunk: np.ndarray, start: int) -> None:
+        inside = np.flatnonzero((self.index >= start) & (self.index < start + len(chunk)))
+        for k in inside:
+            self.values[k] = laplacian_variance(chunk[self.index[k] - start])
+
+    def compute(self) -> SharpnessSeries:
+        return SharpnessSeries(self.index, self.values)
+
+
 def sharpness_series(frames: np.ndarray, max_frames: int = MAX_FRAMES) -> SharpnessSeries:
     """:func:`laplacian_variance` of at most ``max_frames`` evenly spaced ``frames``."""
     index = sample_indices(len(frames), max_frames)
@@ -44,9 +69,14 @@ def sharpness_series(frames: np.ndarray, max_frames: int = MAX_FRAMES) -> Sharpn
 SHARPNESS = SharedKey[SharpnessSeries](f"sharpness/max{MAX_FRAMES}")
 
 
+def sharpness_accumulators(inputs: EvalInput) -> Accumulators:
+    """The streamed :class:`SharpnessSeries` of the case (shared with ``drift``)."""
+    return {SHARPNESS: lambda: SampledLaplacian(len(inputs.video))}
+
+
 def cached_sharpness(inputs: EvalInput) -> SharpnessSeries:
     """The case's :class:`SharpnessSeries`, computed once and shared."""
-    return inputs.shared(SHARPNESS, lambda: sharpness_series(inputs.video.frames))
+    return inputs.streamed(SHARPNESS, sharpness_accumulators(inputs)[SHARPNESS])
 
 
 class Sharpness(Evaluator):
@@ -64,6 +94,9 @@ class Sharpness(Evaluator):
                 "variance of the 3x3 Laplacian of the grey frame at full resolution",
             )
         ]
+
+    def accumulators(self, inputs: EvalInput) -> Accumulators:
+        return sharpness_accumulators(inputs)
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         series = cached_sharpness(inputs)

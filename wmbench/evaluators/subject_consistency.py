@@ -43,7 +43,7 @@ from wmbench.evaluators.learned_weights import (
     read_state,
 )
 from wmbench.evaluators.reference import single_torch_thread
-from wmbench.evaluators.sampling import finite_mean
+from wmbench.evaluators.sampling import all_frames, finite_mean
 
 WEIGHTS = "dino-vitb16"
 CHECKPOINT = "dino_vitbase16_pretrain.pth"
@@ -167,7 +167,7 @@ class SubjectConsistency(Evaluator):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         video = inputs.video
         index = sampled_frames(len(video), video.fps)
-        features = dino_features(self.network("dino", dino_model), video.frames, index)
+        features = dino_features(self.network("dino", dino_model), all_frames(video), index)
         previous, first = vbench_similarities(features)
         per_frame = (previous + first) / 2.0
         return EvalResult(

@@ -75,7 +75,5 @@ def sanawm_quality_score(values: Mapping[str, float]) -> float:
     then ``compute_vbench_total``, HaoyiZhu/NVlabs-Sana at 006a401): each normalised dimension
     clipped to [0, 1] before the weighted mean (VBench's own formula does not clip)."""
     quality_score(values)  # the same refusal of a subset
-    total = sum(
-        d.weight * min(1.0, max(0.0, d.normalised(values[d.metric]))) for d in DIMENSIONS
-    )
+    total = sum(d.weight * min(1.0, max(0.0, d.normalised(values[d.metric]))) for d in DIMENSIONS)
     return total / sum(d.weight for d in DIMENSIONS)

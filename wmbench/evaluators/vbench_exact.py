@@ -29,6 +29,7 @@ from wmbench.evaluators.aesthetic import HEAD_WEIGHTS, aesthetic_scores, load_ae
 from wmbench.evaluators.background_consistency import clip_frame_embeddings
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.subject_consistency import (
     BATCH,
     IMAGENET_MEAN,
@@ -83,7 +84,7 @@ class SubjectConsistencyVBench(Evaluator):
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         model = self.network("dino", subject_consistency.dino_model)
-        features = vbench_dino_features(model, inputs.video.frames)
+        features = vbench_dino_features(model, all_frames(inputs.video))
         previous, first = vbench_similarities(features)
         per_frame = (previous + first) / 2.0
         value = float(per_frame.mean()) if len(per_frame) else float("nan")
@@ -113,7 +114,7 @@ class AestheticVBench(Evaluator):
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         clip = self.network("clip", lambda: clip_features.load_clip().model)
-        embeddings = clip_frame_embeddings(clip, inputs.video.frames)
+        embeddings = clip_frame_embeddings(clip, all_frames(inputs.video))
         head = self.network("head", load_aesthetic_head)
         scores = aesthetic_scores(head, embeddings.numpy())
         return EvalResult(

@@ -3,15 +3,14 @@ case's inputs, so a changed image, path or prompt invalidates the stored result.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import subprocess
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import numpy as np
 
+from wmbench.core.digest import digest
 from wmbench.core.errors import InputError
-from wmbench.core.paths import REPO_ROOT
 from wmbench.core.types import Case
 
 RECORDED_PACKAGES = (
@@ -21,15 +20,23 @@ RECORDED_PACKAGES = (
 
 
 def git_commit() -> str:
-    """The repository's HEAD commit, ``+dirty`` when tracked files changed; ``unknown``
-    outside a git checkout."""
+    """The HEAD commit of the checkout wmbench is imported from, ``+dirty`` when tracked files
+    changed; ``unknown`` when wmbench is an installed package (its version is recorded instead),
+    even when a site-packages lies inside some other git repository."""
+    source = Path(__file__).resolve().parents[2]
     try:
+        top = subprocess.run(
+            ["git", "-C", str(source), "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip()  # fmt: skip
+        if Path(top).resolve() != source:
+            return "unknown"
         commit = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "rev-parse", "HEAD"],
+            ["git", "-C", str(source), "rev-parse", "HEAD"],
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
         dirty = subprocess.run(
-            ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
+            ["git", "-C", str(source), "status", "--porcelain", "--untracked-files=no"],
             capture_output=True, text=True, check=True,
         ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
@@ -60,14 +67,10 @@ def case_inputs(case: Case) -> dict[str, str]:
     path = case.trajectory
     camera = np.concatenate([path.c2w.ravel(), path.intrinsics.ravel(), [path.fps]])
     digests = {
-        "image": _digest(image),
-        "trajectory": _digest(np.ascontiguousarray(camera, dtype=np.float64).tobytes()),
-        "prompt": _digest(case.prompt.encode()),
+        "image": digest(image),
+        "trajectory": digest(np.ascontiguousarray(camera, dtype=np.float64).tobytes()),
+        "prompt": digest(case.prompt.encode()),
     }
     if "world" in case.extras:
-        digests["world"] = _digest(json.dumps(case.extras["world"], sort_keys=True).encode())
+        digests["world"] = digest(case.extras["world"])
     return digests
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:12]

@@ -66,6 +66,7 @@ class RunRecord:
     hardware: dict[str, Any] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
+    spec: dict[str, Any] = field(default_factory=dict)  # see wmbench.harness.identity
 
     def setting(self) -> str:
         """Data, size and generation settings of the run, in one line."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from wmbench.core.errors import InputError
 from wmbench.evaluators.camera import ARTEFACT, CameraEvaluator
 from wmbench.evaluators.camera_scoring import score_saved, split_label
-from wmbench.harness.runner import build_evaluator
+from wmbench.harness.evaluator_setup import build_evaluator
 from wmbench.harness.store import RunStore
 from wmbench.harness.summary import summarise
 

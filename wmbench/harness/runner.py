@@ -20,11 +20,12 @@ from wmbench.core.errors import (
     WmbenchError,
 )
 from wmbench.core.resources import hardware, measure
-from wmbench.core.types import Case, Suite, Video, fit_image
-from wmbench.evaluators import EVALUATORS, EvalInput, Evaluator
+from wmbench.core.types import Case, FrameSequence, Suite, fit_image
+from wmbench.evaluators import EvalInput, Evaluator
 from wmbench.evaluators.base import evaluator_notes
-from wmbench.harness import provenance
+from wmbench.harness import identity, provenance
 from wmbench.harness.distributed import barrier, rank_and_world_size
+from wmbench.harness.evaluator_setup import ready_evaluators
 from wmbench.harness.records import (
     FAILED,
     OK,
@@ -37,6 +38,7 @@ from wmbench.harness.records import (
     RunRecord,
     Summary,
 )
+from wmbench.harness.signals import stop_on_signals
 from wmbench.harness.store import RunStore, fingerprint, model_key
 from wmbench.harness.summary import summarise
 from wmbench.models import MODELS, Generation, GenerationRequest, ModelAdapter
@@ -61,6 +63,7 @@ class RunConfig:
     retry_failed: bool = False
     strict_models: bool = False  # models named by the user: unavailable is an error
     strict_evaluators: bool = False  # evaluators named by the user: missing weights are an error
+    new_spec: bool = False  # replace the specification of the run already in ``out``
 
 
 def log(message: str) -> None:
@@ -69,7 +72,13 @@ def log(message: str) -> None:
 
 def run(config: RunConfig) -> Summary:
     """Run every model on every case of the suite, resuming finished cases; returns the
-    summary (rank 0 writes the tables; other ranks read them)."""
+    summary (rank 0 writes the tables; other ranks read them). SIGTERM or SIGINT stops it
+    cleanly (see :mod:`wmbench.harness.signals`)."""
+    with stop_on_signals():
+        return _run(config)
+
+
+def _run(config: RunConfig) -> Summary:
     rank, world_size = rank_and_world_size()
     store = RunStore(config.out)
     suite = config.suite
@@ -78,11 +87,15 @@ def run(config: RunConfig) -> Summary:
         log(f"rank {rank} of {world_size}")
     for choice in config.models:  # an unknown name fails before any model runs
         MODELS.get(choice.name)
-    evaluators, skipped = _evaluators(config)
+    evaluators, skipped, identities = ready_evaluators(config.suite, config.strict_evaluators, log)
     try:  # every model is built and checked before the first one runs
         prepared = [_prepare(config, choice) for choice in config.models]
-        if rank == 0:
-            store.write_run(_run_record(config, world_size, evaluators))
+        if rank == 0:  # the folder is this run's (or refused) before any rank writes a case
+            identity.check_folder(config.out)
+            models = [(p.choice.name, p.key, p.options) for p in prepared]
+            spec = identity.run_spec(suite, config.seed, models, identities)
+            store.claim(_run_record(config, world_size, evaluators, spec), config.new_spec)
+        barrier()
         for model in prepared:
             _run_model(config, store, model, evaluators, skipped, rank, world_size)
     finally:
@@ -95,9 +108,11 @@ def run(config: RunConfig) -> Summary:
     return summary if rank == 0 else store.summary()
 
 
-def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator]) -> RunRecord:
-    """What the run is: suite, data, models, evaluators (their notes, and the sha256 of the
-    weight files of the learned ones), seed, code, packages and hardware."""
+def _run_record(
+    config: RunConfig, world_size: int, evaluators: list[Evaluator], spec: dict[str, Any]
+) -> RunRecord:
+    """What the run is: its specification, suite, data, models, evaluators (their notes, and
+    the sha256 of the weight files of the learned ones), seed, code, packages and hardware."""
     suite = config.suite
     return RunRecord(
         suite=suite.name,
@@ -124,6 +139,7 @@ def _run_record(config: RunConfig, world_size: int, evaluators: list[Evaluator])
         packages=provenance.package_versions(),
         hardware=hardware(),
         command=list(sys.argv),
+        spec=spec,
     )
 
 
@@ -143,6 +159,13 @@ class _Prepared:
     options: dict[str, Any]
     adapter: ModelAdapter | None = None
     reason: str = ""
+
+    @property
+    def key(self) -> str:
+        """The model's folder key: its name and configuration (its options when skipped)."""
+        if self.adapter is None:
+            return model_key(self.choice.name, self.options)
+        return model_key(self.adapter.info().name, self.adapter.config())
 
 
 def _prepare(config: RunConfig, choice: ModelChoice) -> _Prepared:
@@ -173,10 +196,10 @@ def _run_model(
     if adapter is None:
         if rank == 0:
             record = ModelRecord(name, SKIPPED, options, reason=model.reason)
-            store.write_model(model_key(name, options), record)
+            store.write_model(model.key, record)
         return
     info = adapter.info()
-    key = model_key(info.name, adapter.config())
+    key = model.key
     record = ModelRecord(
         name=info.name,
         status=OK,
@@ -235,50 +258,6 @@ def _record_failure(
     store.write_case(replace(base, fingerprint=stamp, stage=stage, error=error))
 
 
-def _evaluators(config: RunConfig) -> tuple[list[Evaluator], dict[str, str]]:
-    """The suite's evaluators that can run here, and the skipped ones with the reason (the
-    weight files to place), logged once per run."""
-    evaluators, skipped = [], {}
-    for name in config.suite.evaluators:
-        evaluator = build_evaluator(name, config.suite.evaluator_options.get(name, {}))
-        try:
-            evaluator.check_available()
-        except MissingWeightsError as error:
-            if config.strict_evaluators:
-                raise
-            skipped[name] = _missing_weights(error)
-            log(f"evaluator {name}: SKIPPED, {skipped[name]}")
-            continue
-        evaluators.append(evaluator)
-        for line in evaluator.limitations():
-            log(f"evaluator {name}: {line}")
-    if skipped:
-        log(
-            f"  place those files in the weight store ({weights.store_root()}, set by "
-            "$WMBENCH_WEIGHTS), or run `python -m wmbench weights fetch ENTRY` (the file's "
-            "folder) on a machine with internet; `python -m wmbench weights list` shows the store"
-        )
-    return evaluators, skipped
-
-
-def build_evaluator(name: str, options: dict[str, Any]) -> Evaluator:
-    """The evaluator ``name`` with the suite's ``evaluator_options`` for it."""
-    try:
-        return EVALUATORS.get(name)(**options)
-    except TypeError as error:
-        raise InputError(
-            f"evaluator '{name}'", "evaluator_options", "the options it takes", str(error)
-        ) from error
-
-
-def _missing_weights(error: MissingWeightsError) -> str:
-    """The reason an evaluator is skipped: the exact files missing (the error's text when it
-    names none)."""
-    if not error.missing:
-        return str(error)
-    return "weights missing: " + ", ".join(str(path) for path in error.missing)
-
-
 def _run_case(
     config: RunConfig,
     store: RunStore,
@@ -320,6 +299,12 @@ def _run_case(
         log(f"{prefix}: FAILED at {stage}: {error}")
         store.write_case(replace(base, stage=stage, error=_describe(error), timings=timings))
         return
+    try:
+        timings["stream"] = _stream(inputs, evaluators)
+    except InputError as error:  # the video cannot be read: the case fails, naming the frame
+        log(f"{prefix}: FAILED at decode: {error}")
+        store.write_case(replace(base, stage="decode", error=str(error), timings=timings))
+        return
     metrics: dict[str, float] = {}
     series: dict[str, Any] = {f"model/{k}": v for k, v in generation.series.items()}
     artefacts: dict[str, dict[str, Any]] = {}
@@ -342,7 +327,9 @@ def _run_case(
     log(f"{prefix}: {status} ({stages})")
     record = replace(
         base, status=status, errors=errors, metrics=metrics, timings=timings,
-        stage_seconds=generation.stage_seconds, generation_info=generation.info,
+        stage="evaluate" if errors else "",
+        error="; ".join(f"{name}: {reason}" for name, reason in errors.items()),
+        stage_seconds=generation.stage_seconds, generation_info=_recorded_info(generation),
     )  # fmt: skip
     video = generation.video if config.save_videos else None
     try:
@@ -352,7 +339,32 @@ def _run_case(
         store.write_case(replace(base, stage="store", error=str(error), timings=timings))
 
 
-def _reference(case: Case, request: GenerationRequest, generation: Generation) -> Video:
+def _recorded_info(generation: Generation) -> dict[str, Any]:
+    """What the case record files of a generation: its info, plus the typed properties that
+    changed how it was scored (refinement, poses given with it)."""
+    info = {**generation.info, "refined": generation.refined}
+    if generation.poses is not None:
+        info["poses"] = str(generation.poses.folder)
+        info["poses_estimator"] = generation.poses.estimator
+    return info
+
+
+def _stream(inputs: EvalInput, evaluators: list[Evaluator]) -> float:
+    """One pass over the video feeding every evaluator's accumulators; its seconds. An
+    accumulator that fails leaves its artefact to be recomputed (and its failure recorded) by
+    the evaluator that reads it; a video that cannot be decoded is an InputError."""
+    start = time.perf_counter()
+    accumulators = {key: make for e in evaluators for key, make in e.accumulators(inputs).items()}
+    try:
+        inputs.prefetch(accumulators)
+    except InputError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the evaluators recompute and record it
+        log(f"streamed pass failed ({_describe(error)}); evaluators compute their own")
+    return time.perf_counter() - start
+
+
+def _reference(case: Case, request: GenerationRequest, generation: Generation) -> FrameSequence:
     """The ground-truth video: the generation itself when the model declares it exact (the
     oracle; a second render would cost as much as the first), else a render of the path."""
     if generation.is_ground_truth:

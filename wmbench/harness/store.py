@@ -21,8 +21,6 @@ files.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -32,10 +30,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from wmbench.core.digest import digest
 from wmbench.core.errors import InputError
 from wmbench.core.files import atomic_write_arrays, atomic_write_text, load_npz
-from wmbench.core.types import Video
+from wmbench.core.types import FrameSequence
 from wmbench.data.video_io import write_video
+from wmbench.harness.identity import RUN_FILE, check_spec, spec_members
 from wmbench.harness.records import (
     CaseRecord,
     DeclaredMetric,
@@ -50,10 +50,7 @@ CASE_COLUMNS = ["model", "model_key", "case_id", "split", "category", "status", 
 SERIES_FILE = "series.npz"
 
 
-def fingerprint(data: Any) -> str:
-    """A short content hash of JSON-able ``data``."""
-    text = json.dumps(data, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+fingerprint = digest  # a short content hash of JSON-able data (the name the harness uses)
 
 
 def model_key(name: str, config: dict[str, Any]) -> str:
@@ -71,11 +68,13 @@ class RunStore:
     def case_dir(self, key: str, case_id: str) -> Path:
         return self.root / "cases" / key / case_id
 
-    def write_run(self, record: RunRecord) -> None:
-        """Write ``run.json``; a resumed run keeps its first creation time and lists resumes."""
-        path = self.root / "run.json"
+    def claim(self, record: RunRecord, new_spec: bool = False) -> None:
+        """Write ``run.json`` for ``record``. A run of the same specification already here is
+        resumed (it keeps its first creation time and lists resumes); one of another
+        specification is an InputError naming what differs, or replaced when ``new_spec``."""
+        path = self.root / RUN_FILE
         previous = self._previous_run(path)
-        if previous is not None:
+        if previous is not None and check_spec(path, previous.spec, record.spec, new_spec):
             resumed = [*previous.resumed, record.created]
             record = replace(record, created=previous.created, resumed=resumed)
         atomic_write_text(path, to_json(record))
@@ -103,9 +102,19 @@ class RunStore:
         atomic_write_text(self.root / "models" / f"{key}.json", to_json(record))
 
     def models(self) -> dict[str, ModelRecord]:
+        """The model records of the run's specification (every one for a run without one)."""
         folder = self.root / "models"
         paths = sorted(p for p in folder.glob("*.json") if not p.name.startswith("."))
+        members = self._members()
+        if members is not None:
+            paths = [p for p in paths if p.stem in members[0]]
         return {p.stem: read_record(ModelRecord, p) for p in paths}
+
+    def _members(self) -> tuple[set[str], set[str]] | None:
+        """The model keys and case ids of the run's specification; None where ``run.json``
+        holds none (a run from before specifications were stored) or is absent."""
+        previous = self._previous_run(self.root / RUN_FILE)
+        return spec_members(previous.spec) if previous is not None and previous.spec else None
 
     def finished(self, key: str, case_id: str, case_fingerprint: str) -> CaseRecord | None:
         """The stored result of this case if it was finished with the same fingerprint; an
@@ -124,7 +133,7 @@ class RunStore:
         record: CaseRecord,
         series: dict[str, np.ndarray] | None = None,
         artefacts: dict[str, dict[str, np.ndarray]] | None = None,
-        video: Video | None = None,
+        video: FrameSequence | None = None,
     ) -> None:
         """Write a case's artefacts, then its ``result.json`` last: that file marks it done."""
         folder = self.case_dir(record.model_key, record.case_id)
@@ -151,9 +160,13 @@ class RunStore:
         return load_npz(path, file_name) if path.is_file() else {}
 
     def results(self) -> pd.DataFrame:
-        """One row per finished case and model, one column per metric."""
+        """One row per finished case and model of the run's specification, one column per
+        metric (cases of another specification left in the folder are not rows)."""
         rows = []
+        members = self._members()
         for record in self.case_records():
+            if members and not (record.model_key in members[0] and record.case_id in members[1]):
+                continue
             row = {column: getattr(record, column) for column in CASE_COLUMNS}
             row.update(record.metrics)
             rows.append(row)

@@ -12,7 +12,6 @@ MODELS = Registry(
         "command": "wmbench.models.command:CommandModel",
         "oracle": "wmbench.models.oracle:OracleModel",
         "perturbed": "wmbench.models.oracle:PerturbedOracleModel",
-        "sana-wm": "reference_model.adapter:SanaWMAdapter",
         "lingbot-world": "wmbench.models.baselines.pose_driven:LingBotWorld",
         "hy-worldplay": "wmbench.models.baselines.pose_driven:HYWorldPlay",
         "matrix-game-3": "wmbench.models.baselines.action_driven:MatrixGame3",

@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from wmbench.core.types import Case, Trajectory, Video
+from wmbench.core.types import Case, FrameSequence, Trajectory
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,11 @@ class PoseSource:
 @dataclass
 class Generation:
     """A model's answer: the video, the seconds each stage took, and anything worth recording
-    (sampler settings, quantization, the code path that ran). ``depth`` is metric z-depth per
-    frame (T, H, W) float32, only from models that know it exactly (the synthetic oracles).
+    (sampler settings, quantization, the code path that ran). ``video`` is in memory
+    (:class:`Video`) or, for any length, on disk as produced (a :class:`FrameSequence` such as
+    :class:`wmbench.data.spool.FrameSpool`; evaluators stream it). ``depth`` is metric z-depth per
+    frame (T, H, W) float32 (an array or maps on disk indexed by frame), only from models that
+    know it exactly (the synthetic oracles).
     ``series`` holds what the model measured of itself over time (its recurrent state per chunk,
     the error of the path its control can express); the run stores them as ``model/<name>``.
     ``refined`` declares frame 0 a copy of the input image (a refiner's output): every evaluator
@@ -52,10 +55,10 @@ class Generation:
     ``is_ground_truth`` declares the video to be the exact render of the requested path (the
     oracle): the harness then uses it as the reference instead of rendering the path again."""
 
-    video: Video
+    video: FrameSequence
     stage_seconds: dict[str, float] = field(default_factory=dict)
     info: dict[str, Any] = field(default_factory=dict)
-    depth: np.ndarray | None = None
+    depth: Any = None  # (T, H, W) float32 indexable by frame: np.ndarray or FrameSpool
     series: dict[str, np.ndarray] = field(default_factory=dict)
     is_ground_truth: bool = False
     refined: bool = False

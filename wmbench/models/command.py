@@ -10,8 +10,11 @@ Argument contract: wmbench runs ``CMD`` (split like a shell command line) follow
     --out OUT.mp4            where the program must write the video (a file, or a frame folder)
 
 It must exit 0 and leave at least N frames at OUT. Anything it prints is kept when it fails.
-It runs in its own process group; after ``timeout`` seconds (default six hours per case, see
-``process.DEFAULT_TIMEOUT_S``) the whole group is killed and the case is recorded as failed.
+It runs in its own process group; after ``timeout`` seconds (default: fitted to the video
+asked for, twice the slowest published generation rate and at least 10 minutes, see
+``process.default_timeout``) the whole group is killed and the case is recorded as failed; a
+progress line is printed every minute while it runs. When the run is stopped (SIGTERM, SIGINT)
+the group is killed and the temporary folder removed.
 """
 
 from __future__ import annotations
@@ -26,10 +29,11 @@ from PIL import Image
 
 from wmbench import __version__
 from wmbench.core.errors import InputError
-from wmbench.data.video_io import read_video
+from wmbench.data.spool import spool_frames
+from wmbench.data.video_io import open_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import REQUIRED, parse_options
-from wmbench.models.process import DEFAULT_TIMEOUT_S, positive_seconds, run_program
+from wmbench.models.process import default_timeout, positive_seconds, run_program
 
 
 class CommandModel:
@@ -44,7 +48,7 @@ class CommandModel:
             {
                 "cmd": (str, REQUIRED),
                 "name": (str, ""),
-                "timeout": (positive_seconds, DEFAULT_TIMEOUT_S),
+                "timeout": (positive_seconds, None),
             },
         )
         try:
@@ -54,7 +58,7 @@ class CommandModel:
         if not self.argv:
             raise InputError("model 'command'", "cmd", "a command line", repr(parsed["cmd"]))
         self.label: str = parsed["name"] or Path(self.argv[0]).name
-        self.timeout: float = parsed["timeout"]
+        self.timeout: float | None = parsed["timeout"]  # None: fitted to each request
 
     def info(self) -> ModelInfo:
         return ModelInfo(name=f"command:{self.label}", version=__version__)
@@ -91,14 +95,19 @@ class CommandModel:
                 "--seed", str(request.seed),
                 "--out", str(out),
             ]  # fmt: skip
-            finished = run_program(argv, self.argv[0], self.timeout)
-            video = read_video(out, fps=request.fps)
-        if len(video) < request.num_frames or video.size != (width, height):
-            raise InputError(
-                self.argv[0],
-                "--out",
-                f"{request.num_frames} frames of {width}x{height}",
-                f"{len(video)} frames of {video.size[0]}x{video.size[1]}",
-            )
-        video.frames = video.frames[: request.num_frames]
-        return Generation(video=video, stage_seconds={"command": finished.seconds})
+            timeout = self.timeout or default_timeout(request.num_frames, request.fps)
+            finished = run_program(argv, self.argv[0], timeout)
+            video = open_video(out, rate=request.fps)  # another rate is resampled in time
+            if len(video) < request.num_frames or video.size != (width, height):
+                raise InputError(
+                    self.argv[0],
+                    "--out",
+                    f"{request.num_frames} frames of {width}x{height} at {request.fps:g} fps",
+                    f"{len(video)} frames of {video.size[0]}x{video.size[1]}"
+                    + (
+                        f" after resampling its {video.native_fps:g} fps" if video.resampled else ""
+                    ),
+                )
+            frames, _ = spool_frames(video, request.num_frames)  # before the folder goes
+        info = {"source_fps": video.native_fps, "resampled": video.resampled}
+        return Generation(video=frames, stage_seconds={"command": finished.seconds}, info=info)

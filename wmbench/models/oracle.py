@@ -11,10 +11,10 @@ import time
 from typing import Any
 
 from wmbench import __version__
-from wmbench.core.types import Trajectory, Video
+from wmbench.core.types import Trajectory
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import parse_options
-from wmbench.worlds.cases import world_of
+from wmbench.worlds.cases import render_to_disk, world_of
 from wmbench.worlds.perturb import MODES, perturb_trajectory
 
 
@@ -51,11 +51,11 @@ class OracleModel:
         trajectory = self.camera_path(request.trajectory.head(request.num_frames))
         width, height = request.resolution
         start = time.perf_counter()
-        frames, depth = world.render_trajectory(trajectory, width, height)
+        frames, depth = render_to_disk(world, trajectory, width, height, request.fps)
         seconds = time.perf_counter() - start
         info = {"world_kind": world.kind, "renderer": "wmbench.worlds ray caster", **self.config()}
         return Generation(
-            video=Video(frames, request.fps),
+            video=frames,
             stage_seconds={"render": seconds},
             info=info,
             depth=depth,

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from wmbench import __version__
-from wmbench.core.types import Video
+from wmbench.data.spool import FrameSpool
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo
 from wmbench.models.options import parse_options
 
@@ -30,5 +30,8 @@ class StaticModel:
         return None
 
     def generate(self, request: GenerationRequest) -> Generation:
-        frames = np.repeat(request.image[None], request.num_frames, axis=0)
-        return Generation(video=Video(frames, request.fps))
+        height, width = request.image.shape[:2]
+        frames = FrameSpool((height, width, 3), np.uint8, request.fps)  # on disk, as produced
+        for _ in range(request.num_frames):
+            frames.write(request.image)
+        return Generation(video=frames)

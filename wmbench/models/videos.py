@@ -22,8 +22,8 @@ from typing import Any
 
 from wmbench import __version__
 from wmbench.core.errors import InputError
-from wmbench.core.types import Video
-from wmbench.data.video_io import VIDEO_SUFFIXES, read_video
+from wmbench.data.spool import spool_frames
+from wmbench.data.video_io import VIDEO_SUFFIXES, FrameFolder, VideoFile, open_video
 from wmbench.models.base import Generation, GenerationRequest, ModelInfo, PoseSource
 from wmbench.models.options import REQUIRED, parse_options, to_bool
 
@@ -84,18 +84,23 @@ class VideosModel:
 
     def generate(self, request: GenerationRequest) -> Generation:
         path = self.find(request.case.id)
-        video = read_video(path, fps=request.fps if path.is_dir() else None)
+        video = open_video(path, rate=request.fps)  # another rate is resampled in time
         if len(video) < request.num_frames:
             raise InputError(
-                path, "frames", f"at least {request.num_frames} frames", f"{len(video)} frames"
-            )
-        info = {"source": str(path), "source_fps": video.fps, "size": list(video.size)}
+                path, "frames", f"at least {request.num_frames} frames at {request.fps:g} fps",
+                f"{len(video)} frames" + _rate_note(video),
+            )  # fmt: skip
+        frames, _ = spool_frames(video, request.num_frames)  # at the file's own size
+        info = {"source": str(path), "source_fps": video.native_fps, "size": list(video.size),
+                "resampled": video.resampled}  # fmt: skip
         poses = None
         if self.poses is not None:
             poses = PoseSource(self.poses.resolve(), self.poses_estimator)
-        return Generation(
-            video=Video(video.frames[: request.num_frames], request.fps),
-            info=info,
-            refined=self.refined,
-            poses=poses,
-        )
+        return Generation(video=frames, info=info, refined=self.refined, poses=poses)
+
+
+def _rate_note(video: VideoFile | FrameFolder) -> str:
+    """How a file of another rate was read, for messages."""
+    if video.resampled:
+        return f" (resampled from the file's {video.native_fps:g} fps)"
+    return ""

@@ -1,7 +1,7 @@
 """Per-case pages and per-model pages (HTML, figures embedded, the video linked).
 
 ``cases/<model_key>/index.html`` lists a model's cases worst first (failed cases, then by the
-headline's first metric the model has, in its declared direction) and links each
+headline's first metric the run has, in its declared direction) and links each
 ``cases/<model_key>/<split>/<scene>/index.html``: the paths drawn top-down and over time with
 the per-frame and per-window errors, the revisit pairs as image pairs, the video (the run's
 ``video.mp4``, linked relative to the page), the case's metrics, failures and notes."""
@@ -41,15 +41,17 @@ def write_case_pages(
     home: Path,
 ) -> list[ModelPage]:  # fmt: skip
     """Write every case page and model page under ``out/cases``; ``order_by``: metrics to rank
-    cases by (the first a model has is used), ``home``: the report page they link back to."""
+    cases by (the first a model has values of, its ``@<instrument>`` variants after each),
+    ``home``: the report page they link back to."""
     pages = []
     several = len(runs) > 1
     for run in runs:
         if run.results.empty:
             continue
+        metric = ranking_metric(run.results, order_by)  # one ranking for all of a run's models
         for key, results in run.results.groupby("model_key", sort=True):
             folder = out / FOLDER / (f"{run.label}/{key}" if several else str(key))
-            ranked, metric = _worst_first(results, specs, order_by)
+            ranked = _worst_first(results, specs, metric)
             case_pages = [
                 _case_page(run, row, specs, folder / str(row.case_id), home)
                 for row in ranked.itertuples(index=False)
@@ -67,18 +69,28 @@ def write_case_pages(
     return pages
 
 
+def ranking_metric(results: pd.DataFrame, order_by: list[str]) -> str:
+    """The first of ``order_by`` (each followed by its ``@<instrument>`` variants) the run's
+    cases hold values of; "" when none."""
+    candidates = [
+        name for base in order_by
+        for name in [base, *sorted(c for c in results.columns if c.startswith(f"{base}@"))]
+    ]  # fmt: skip
+    return next((m for m in candidates if m in results and results[m].notna().any()), "")
+
+
 def _worst_first(
-    results: pd.DataFrame, specs: dict[str, DeclaredMetric], order_by: list[str]
-) -> tuple[pd.DataFrame, str]:
-    metric = next((m for m in order_by if m in results and results[m].notna().any()), "")
+    results: pd.DataFrame, specs: dict[str, DeclaredMetric], metric: str
+) -> pd.DataFrame:
+    """Failed cases first, then by ``metric`` worst first (cases it left out count as worst)."""
     failed = (results["status"] == "failed").astype(int)
-    if not metric:
-        return results.assign(_failed=failed).sort_values("_failed", ascending=False), ""
+    if metric not in results:
+        return results.assign(_failed=failed).sort_values("_failed", ascending=False)
     spec = specs.get(metric)
     worse_is_higher = spec is None or not spec.higher_is_better
     key = results[metric].astype(float) * (1 if worse_is_higher else -1)
     ordered = results.assign(_failed=failed, _key=key.fillna(math.inf))
-    return ordered.sort_values(["_failed", "_key"], ascending=False, kind="stable"), metric
+    return ordered.sort_values(["_failed", "_key"], ascending=False, kind="stable")
 
 
 def _case_links(
@@ -137,22 +149,35 @@ def _case_page(
                 (f"all cases of {key}", _link(folder.parent.parent / PAGE, folder)),
             )
         ),
-        Heading("Status"),
-        Table(_status(record)),
+        Text(_headline_status(record)),
+        Heading("Figures"),
+        *(figures or [Text("No poses or revisit pairs stored for this case.")]),
         Heading("Video"),
         Movie("The generated video", _link(video, folder), "")
         if video.is_file()
         else Text("No video saved (the run used --no-videos)."),
-        Heading("Figures"),
-        *(figures or [Text("No poses or revisit pairs stored for this case.")]),
         Heading("Per-window errors"),
         Table(_windows(series), "No per-window series."),
+        Heading("Failures, notes and timings"),
+        Table(_status(record)),
         Heading("Metrics"),
         Table(_metrics(record, specs)),
     )
     page = folder / PAGE
     atomic_write_text(page, html_page(document))
     return page
+
+
+def _headline_status(record: CaseRecord) -> str:
+    """``Status: failed at generate: ...`` (and the evaluators that failed)."""
+    text = f"Status: {record.status}"
+    if record.stage and record.status != "ok":
+        text += f" at {record.stage}"
+    if record.error:
+        text += f": {record.error}"
+    if record.errors:
+        text += f"; evaluators failed: {', '.join(sorted(record.errors))}"
+    return text + "."
 
 
 def _status(record: CaseRecord) -> pd.DataFrame:

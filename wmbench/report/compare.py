@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
 from wmbench.core.errors import InputError
-from wmbench.core.files import read_text
+from wmbench.core.files import read_yaml
 from wmbench.harness.records import DeclaredMetric
 from wmbench.report.measured import Run, case_values, failed_cases, merged_specs
 from wmbench.report.tables import format_value
@@ -97,10 +96,7 @@ class Thresholds:
 
 def load_thresholds(path: Path) -> Thresholds:
     """Parse and validate a thresholds file (format in the module docstring)."""
-    try:
-        raw = yaml.safe_load(read_text(path, "thresholds")) or {}
-    except yaml.YAMLError as error:
-        raise InputError(path, "yaml", "valid YAML", str(error)) from error
+    raw = read_yaml(path, "thresholds") or {}
     _check_keys(path, "", raw, {"default", "sigma", "fail_on_missing", "metrics"})
     metrics = raw.get("metrics") or {}
     _check_keys(path, "metrics", metrics, set(metrics))

@@ -121,6 +121,7 @@ tr:nth-child(even) td { background: #fafafa; }
 table.headline td { font-variant-numeric: tabular-nums; }
 table.headline tr.measured td { background: #eef5ff; font-weight: 600; }
 img, video { max-width: 100%; border: 1px solid #ddd; }
+video { width: 960px; }
 figcaption { font-size: 0.9em; color: #555; margin-bottom: 1.5em; }
 code { background: #f2f2f2; padding: 0 0.2em; }
 .wide { overflow-x: auto; }

@@ -22,6 +22,8 @@ One file holds what one publication reports, each number with its citation::
         table: Table 2                              # optional: where in the publication
         split: hard_60s                             # optional: the benchmark split (our id)
         estimator: pi3                              # optional: the pose estimator behind it
+        frames: every 4th frame ...                 # optional: the frames the publisher scored
+        failures: failed scenes skipped             # optional: its failure policy
         beside: videos_per_hour_60s                 # optional: wmbench metric of the same quantity
         needs: what measuring it here takes (weights, data, hardware)
 
@@ -35,17 +37,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from wmbench.core.errors import InputError
-from wmbench.core.paths import REPO_ROOT
+from wmbench.core.files import read_yaml
+from wmbench.core.paths import shipped
 from wmbench.harness.records import ModelRecord
 
-REPORTED_DIR = REPO_ROOT / "reports" / "reported"
+REPORTED_DIR = shipped("reported")
 ALL = "reported"
 SCHEMA = 1
 
 _TEXT = (str,)
+OPTIONAL_FIELDS = {"hardware", "table", "split", "estimator", "frames", "failures", "beside",
+                   "measured_by"}  # fmt: skip
 _NUMBER = (int, float)
 
 
@@ -113,6 +116,8 @@ class ReportedResult:
     table: str = ""
     split: str = ""
     estimator: str = ""
+    frames: str = ""
+    failures: str = ""
     beside: str = ""
     measured_by: ModelMatch | None = None
 
@@ -161,10 +166,7 @@ def resolve(specs: list[str]) -> list[ReportedFile]:
 
 def load(path: Path) -> ReportedFile:
     """Parse and validate one reported-results file."""
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise InputError(path, "yaml", "valid YAML", str(error)) from error
+    raw = read_yaml(path, "reported results")
     top = _Fields(path, "", raw, required={"schema", "revision", "source", "entries"})
     if top.get("schema", int) != SCHEMA:
         raise InputError(path, "schema", f"schema {SCHEMA}", repr(raw["schema"]))
@@ -199,7 +201,7 @@ def _entry(path: Path, index: int, raw: Any, source: Source, revision: int) -> R
         f"entries[{index}]",
         raw,
         required=required,
-        optional={"hardware", "table", "split", "estimator", "beside", "measured_by"},
+        optional=OPTIONAL_FIELDS,
     )
     value = float(entry.get("value", _NUMBER))
     if not math.isfinite(value):

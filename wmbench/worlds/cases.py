@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 
+import numpy as np
+
 from wmbench.core.errors import InputError
-from wmbench.core.types import Case, Trajectory, Video
+from wmbench.core.types import Case, Trajectory
+from wmbench.data.spool import FrameSpool
 from wmbench.worlds.scene import World
 
 
@@ -32,8 +35,22 @@ def world_of(case: Case) -> World:
     return _world(json.dumps(case.extras["world"], sort_keys=True))
 
 
-def ground_truth_video(case: Case, trajectory: Trajectory, fps: float) -> Video:
-    """The exact render of the case's world along ``trajectory`` at its image size."""
+def render_to_disk(
+    world: World, trajectory: Trajectory, width: int, height: int, fps: float
+) -> tuple[FrameSpool, FrameSpool]:
+    """The frames and depth maps of ``world`` along ``trajectory``, spooled to disk as they are
+    rendered (memory holds one frame, not the video)."""
+    frames = FrameSpool((height, width, 3), np.uint8, fps)
+    depth = FrameSpool((height, width), np.float32)
+    for frame, z in world.render_frames(trajectory, width, height):
+        frames.write(frame)
+        depth.write(z)
+    return frames, depth
+
+
+def ground_truth_video(case: Case, trajectory: Trajectory, fps: float) -> FrameSpool:
+    """The exact render of the case's world along ``trajectory`` at its image size, on disk."""
     width, height = trajectory.image_size
-    frames, _ = world_of(case).render_trajectory(trajectory, width, height)
-    return Video(frames, fps)
+    frames, depth = render_to_disk(world_of(case), trajectory, width, height, fps)
+    depth.close()
+    return frames

@@ -15,23 +15,51 @@ from __future__ import annotations
 import numpy as np
 
 from wmbench.core.types import Trajectory
-from wmbench.evaluators.revisit import find_revisits, pose_distances
 
 MAX_PAIRS = 5  # per scene, as eval_unified.py's max_pairs_per_scene
 PAIR_DISTANCE_M = 0.3
 PAIR_ANGLE_DEG = 20.0
 MIN_SEPARATION_S = 4.0  # the camera must have been away this long
+MAX_CANDIDATES = 961  # frames compared pairwise (N x N arrays): a 60 s path at 16 fps
+
+
+def pose_distances(c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairwise camera-centre distances (N, N) and relative rotation angles (N, N) in degrees."""
+    centres = c2w[:, :3, 3]
+    distance = np.linalg.norm(centres[:, None] - centres[None], axis=-1)
+    rotations = c2w[:, :3, :3].reshape(len(c2w), 9)
+    cosine = np.clip((rotations @ rotations.T - 1.0) / 2.0, -1.0, 1.0)  # (tr(Ri^T Rj) - 1) / 2
+    return distance, np.degrees(np.arccos(cosine))
+
+
+def find_revisits(c2w: np.ndarray, max_distance_m: float, max_angle_deg: float) -> np.ndarray:
+    """(earlier, later) frame pairs (K, 2): for each later frame j, the earlier frame i closest
+    to it (distance / max_distance_m + angle / max_angle_deg) among those within both limits
+    of j and left by the camera (a frame between them lies outside the limits of i)."""
+    distance, angle = pose_distances(c2w)
+    close = (distance <= max_distance_m) & (angle <= max_angle_deg)
+    count = len(c2w)
+    later = np.arange(count)[None, :] > np.arange(count)[:, None]
+    departed = ~close & later
+    left_at = np.where(departed.any(axis=1), departed.argmax(axis=1), count)
+    valid = close & (np.arange(count)[None, :] > left_at[:, None])
+    score = np.where(valid, distance / max_distance_m + angle / max_angle_deg, np.inf)
+    targets = np.flatnonzero(valid.any(axis=0))
+    return np.stack([score[:, targets].argmin(axis=0), targets], axis=1).reshape(-1, 2)
 
 
 def evaluation_pairs(trajectory: Trajectory, max_pairs: int = MAX_PAIRS) -> list[dict]:
     """Up to ``max_pairs`` revisit pairs of ``trajectory`` (at most one per later frame and at
     least ``MIN_SEPARATION_S`` apart), the closest first, spread over the clip: among the
     candidates each next pair is the closest one at least ``len / (2 * max_pairs)`` frames
-    from the later frames already taken. Empty for paths that never come back."""
-    c2w = trajectory.c2w
+    from the later frames already taken. Empty for paths that never come back. A path longer
+    than :data:`MAX_CANDIDATES` frames (a 10-minute one) is searched on every ``stride``-th
+    frame, the fewest that keep at most that many, so its pairs fall on that grid."""
+    stride = -(-len(trajectory.c2w) // MAX_CANDIDATES)
+    c2w = trajectory.c2w[::stride]
     distance, angle = pose_distances(c2w)
     pairs = find_revisits(c2w, PAIR_DISTANCE_M, PAIR_ANGLE_DEG)
-    apart = pairs[:, 1] - pairs[:, 0] >= MIN_SEPARATION_S * trajectory.fps
+    apart = (pairs[:, 1] - pairs[:, 0]) * stride >= MIN_SEPARATION_S * trajectory.fps
     pairs = pairs[apart]
     a, b = pairs[:, 0], pairs[:, 1]
     quality = distance[a, b] / PAIR_DISTANCE_M + angle[a, b] / PAIR_ANGLE_DEG
@@ -44,8 +72,8 @@ def evaluation_pairs(trajectory: Trajectory, max_pairs: int = MAX_PAIRS) -> list
             chosen.append(int(index))
     return [
         {
-            "frame_a": int(a[i]),
-            "frame_b": int(b[i]),
+            "frame_a": int(a[i]) * stride,
+            "frame_b": int(b[i]) * stride,
             "distance_m": round(float(distance[a[i], b[i]]), 4),
             "angle_diff_deg": round(float(angle[a[i], b[i]]), 3),
             "quality_score": round(float(quality[i]), 4),

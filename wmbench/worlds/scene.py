@@ -8,6 +8,7 @@ exactly (textures are regenerated from the seeds in the spec).
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -140,13 +141,21 @@ class World:
     ) -> tuple[np.ndarray, np.ndarray]:
         """Frames (T, H, W, 3) uint8 and depth (T, H, W) float32 along ``trajectory``, its
         intrinsics rescaled to ``width`` x ``height`` when its image size differs."""
-        if trajectory.image_size != (width, height):
-            trajectory = trajectory.resized(width, height)
         frames = np.empty((len(trajectory), height, width, 3), np.uint8)
         depth = np.empty((len(trajectory), height, width), np.float32)
-        for i, (c2w, K) in enumerate(zip(trajectory.c2w, trajectory.intrinsics, strict=True)):
-            frames[i], depth[i] = self.render(c2w, K, width, height)
+        for i, (frame, z) in enumerate(self.render_frames(trajectory, width, height)):
+            frames[i], depth[i] = frame, z
         return frames, depth
+
+    def render_frames(
+        self, trajectory: Trajectory, width: int, height: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Each frame (H, W, 3) uint8 and its depth (H, W) float32 along ``trajectory``, one at a
+        time (as :meth:`render_trajectory`, without holding the video)."""
+        if trajectory.image_size != (width, height):
+            trajectory = trajectory.resized(width, height)
+        for c2w, K in zip(trajectory.c2w, trajectory.intrinsics, strict=True):
+            yield self.render(c2w, K, width, height)
 
 
 def world_from_spec(spec: dict) -> World:

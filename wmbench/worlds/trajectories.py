@@ -8,6 +8,8 @@
 * ``loop``: whole laps of a circle, ending at exactly its first pose.
 * ``return``: paths that cross or retrace themselves and end on their first pose
   (:mod:`wmbench.worlds.returning`).
+* ``long_return``: laps out and back in exact reverse, returning to earlier viewpoints minutes
+  later, for clips of minutes (:mod:`wmbench.worlds.long_returns`).
 
 Frame and units: see :mod:`wmbench.worlds.primitives` (metres, y down). Every path starts at
 the free space's centre at eye height, facing a yaw drawn from ``seed`` alone with pitch
@@ -22,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from wmbench.core.types import Trajectory
+from wmbench.worlds.long_returns import LONG_RETURNS
 from wmbench.worlds.primitives import yaw_matrix
 from wmbench.worlds.returning import RETURNING
 from wmbench.worlds.scene import World
@@ -34,7 +37,7 @@ FAMILIES = {
 }
 EYE_HEIGHT_M = 1.6
 MAX_DEG_PER_SECOND = 90.0
-RETURNING_FAMILIES = ("loop", "return")  # paths that end exactly on their first pose
+RETURNING_FAMILIES = ("loop", "return", "long_return")  # end exactly on their first pose
 FIT_SLACK_M = 0.05
 
 
@@ -295,4 +298,6 @@ VARIANTS = {
 }
 
 FAMILIES["return"] = tuple(RETURNING)
+FAMILIES["long_return"] = tuple(LONG_RETURNS)
 VARIANTS.update(RETURNING)
+VARIANTS.update(LONG_RETURNS)

@@ -26,12 +26,20 @@ class MatrixGame3(BaselineModel):
     ``generate.py --size 704*1280 --ckpt_dir DIR --image IMG --prompt P --num_iterations N
     --num_inference_steps 3 --seed S --output_dir DIR --save_name NAME --interactive``, the
     actions answered on standard input, with the README's speed settings ``--vae_type
-    mg_lightvae --lightvae_pruning_rate 0.5 --use_int8`` unless ``-o fast=false``. The pipeline
+    mg_lightvae --lightvae_pruning_rate 0.5 --use_int8 --compile_vae`` (its single-GPU example)
+    unless ``-o fast=false``. The pipeline
     writes DIR/NAME.mp4 only through utils/visualize.py process_video, which draws the keys and
     a mouse icon on every frame; the driver keeps what MatrixGame3Pipeline.generate returns
     (the decoded frames, before any overlay) and writes it with the same export_to_video at 24
-    fps, and that clean video is the one scored. Pitch: I is up (see action_models.py for the
-    evidence). Weights: huggingface Skywork/Matrix-Game-3.0."""
+    fps, and that clean video is the one scored. Weights: huggingface Skywork/Matrix-Game-3.0.
+
+    Pitch: I (mouse [+0.1, 0]) is compiled as tilt up, the reading the model was trained on:
+    get_current_action labels it "I: up, K: down"; visualize.parse_config negates mouse[0] so
+    the cursor rises on I; Matrix-Game 1 / 2's conditions name [CAM_VALUE, 0] "camera_up" (the
+    same action encoding). Only get_extrinsics, which synthesises the Plucker rays from actions
+    at inference, pitches the camera down for it; its yaw agrees with the labels and no shipped
+    example exercises its pitch (Bench_actions_universal comments camera_up / camera_down out).
+    A real pitch-up generation settles it; the choice is recorded (control/pitch_reading)."""
 
     NAME = "matrix-game-3"
     CONTROL = "actions"
@@ -48,7 +56,8 @@ class MatrixGame3(BaselineModel):
         "pipeline/inference_interactive_pipeline.py, utils/utils.py",
     )
     OPTIONS = {"steps": (int, 3), "extra": (str, ""), "fast": (to_bool, True)}
-    FAST = ("--vae_type", "mg_lightvae", "--lightvae_pruning_rate", "0.5", "--use_int8")
+    FAST = ("--vae_type", "mg_lightvae", "--lightvae_pruning_rate", "0.5", "--use_int8",
+            "--compile_vae")  # fmt: skip
 
     def frame_rule(self, minimum: int) -> int:
         return actions.matrix_game_3_frames(minimum)

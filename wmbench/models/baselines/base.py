@@ -7,8 +7,8 @@ adapter compiles the case's path into the model's native control, writes the inp
 entry point reads, runs the script through ``driver.py`` (which times loading apart from
 generation) in its own process group, reads the model's own video back, picks the frames
 standing for the case's (``-o timing=frames|seconds``) and keeps them at the model's own size
-(evaluators score what the model wrote, as SANA-WM-Bench's scripts do), recording all of it, the
-error of the path the control can express and what the model ignores.
+(evaluators score what the model wrote, as SANA-WM-Bench's scripts do), recording all of it,
+the error of the path the control can express and what the model ignores.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from wmbench.models.baselines.checks import static_checks
 from wmbench.models.controls import CompiledControl, Ignored, NativeControl
 from wmbench.models.controls.timeline import Timeline, case_frames_of, finish, native_path, plan
 from wmbench.models.options import parse_options
-from wmbench.models.process import DEFAULT_TIMEOUT_S, positive_seconds, run_program
+from wmbench.models.process import default_timeout, positive_seconds, run_program
 
 DRIVER = Path(__file__).with_name("driver.py")
 
@@ -80,7 +80,7 @@ class BaselineModel(ABC):
             "launcher": (str, ""),
             "repo": (Path, Path()),
             "weights": (Path, Path()),
-            "timeout": (positive_seconds, DEFAULT_TIMEOUT_S),
+            "timeout": (positive_seconds, None),  # None: process.default_timeout
             "timing": (str, "frames"),
             **self.OPTIONS,
         }
@@ -151,7 +151,7 @@ class BaselineModel(ABC):
                  "--time", self.ENTRY.timed, *launch.driver, "--",
                  str(self.script_path(folder)), *launch.args],
                 self.NAME,
-                self.options["timeout"],
+                self.options["timeout"] or default_timeout(request.num_frames, request.fps),
                 cwd=launch.cwd,
                 env={**os.environ, "PYTHONPATH": os.pathsep.join([str(self.repo.resolve()),
                                                                 os.environ.get("PYTHONPATH", "")])},

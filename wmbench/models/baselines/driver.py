@@ -96,9 +96,9 @@ def _resolve(module: types.ModuleType, dotted: str) -> tuple[Any, str]:
     parts = dotted.split(".")
     parent: Any = module
     for part in parts[:-1]:
-        parent = getattr(parent, part)
+        parent = getattr(parent, part, None)
     if not hasattr(parent, parts[-1]):
-        raise SystemExit(f"driver: the script has no {dotted} to time")
+        raise SystemExit(f"driver: {module.__file__} reaches no {dotted} to time")
     return parent, parts[-1]
 
 

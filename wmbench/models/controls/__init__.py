@@ -3,11 +3,10 @@ path that control actually expresses and its error against the request."""
 
 from wmbench.models.controls.record import (
     CompiledControl,
-    ErrorBound,
     Ignored,
     NativeControl,
     PathError,
     Scale,
 )
 
-__all__ = ["CompiledControl", "ErrorBound", "Ignored", "NativeControl", "PathError", "Scale"]
+__all__ = ["CompiledControl", "Ignored", "NativeControl", "PathError", "Scale"]

@@ -54,17 +54,19 @@ def preset_path(trajectory: str, rotation: str, distance: float, frames: int) ->
         positions[:, 1] = distance * np.sin(theta) * CENTER_DEPTH
     targets = {"center_facing": look_at + 0 * positions, "no_rotation": look_at + positions,
                "trajectory_aligned": look_at + 2 * positions}[rotation]  # fmt: skip
-    w2c = np.array([_look_at(p, t) for p, t in zip(positions, targets, strict=True)])
-    return relative_to_first(np.linalg.inv(w2c))
+    return relative_to_first(np.linalg.inv(_look_at(positions, targets)))
 
 
-def _look_at(position: np.ndarray, target: np.ndarray) -> np.ndarray:
-    forward = (target - position) / np.linalg.norm(target - position)
+def _look_at(positions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """look_at_matrix per frame (N,4,4): rows right, up, forward; translation minus the
+    position (tests/model_decoders.py holds the per-frame transcription it is checked against)."""
+    forward = targets - positions
+    forward /= np.linalg.norm(forward, axis=1, keepdims=True)
     right = np.cross([0.0, 1.0, 0.0], forward)
-    right /= np.linalg.norm(right)
-    matrix = np.eye(4)
-    matrix[:3, :3] = np.stack([right, np.cross(forward, right), forward])
-    matrix[:3, 3] = -position
+    right /= np.linalg.norm(right, axis=1, keepdims=True)
+    matrix = np.tile(np.eye(4), (len(positions), 1, 1))
+    matrix[:, :3, :3] = np.stack([right, np.cross(forward, right), forward], axis=1)
+    matrix[:, :3, 3] = -positions
     return matrix
 
 

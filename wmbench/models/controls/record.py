@@ -37,21 +37,6 @@ class PathError:
 
 
 @dataclass(frozen=True)
-class ErrorBound:
-    """What the control's quantisation allows: no frame of the expressed path may be further
-    than this from the request (action compilers state it; exact conventions have none)."""
-
-    rotation_deg: float
-    translation_m: float
-
-    def holds(self, error: PathError, slack: float = 1e-9) -> bool:
-        return bool(
-            (error.rotation_deg <= self.rotation_deg + slack).all()
-            and (error.translation_m <= self.translation_m + slack).all()
-        )
-
-
-@dataclass(frozen=True)
 class Ignored:
     """An input of the case the model does not take as asked: which (``seed``, ``scale``,
     ``frames``, ...), what was asked, what the model uses instead and where that is read."""
@@ -82,7 +67,6 @@ class NativeControl:
     expressed: np.ndarray
     args: tuple[str, ...] = ()
     stdin: str | None = None
-    bound: ErrorBound | None = None
     details: dict[str, Any] = field(default_factory=dict)
     scale: Scale | None = None
     ignored: tuple[Ignored, ...] = ()
@@ -107,11 +91,8 @@ class CompiledControl:
             path.write_bytes(content)
 
     def info(self) -> dict[str, Any]:
-        """Plain numbers for Generation.info: the overall error, the bound, the details."""
+        """Plain values for Generation.info: the overall error, the details and the scale."""
         summary = {f"control_error/{k}": v for k, v in self.error.summary().items()}
-        if self.native.bound is not None:
-            summary["control_bound/rotation_deg"] = self.native.bound.rotation_deg
-            summary["control_bound/translation_m"] = self.native.bound.translation_m
         details = {f"control/{k}": v for k, v in self.native.details.items()}
         if self.native.scale is not None:
             details["control/scale"] = asdict(self.native.scale)
