@@ -43,3 +43,19 @@ def test_ssim_map_is_the_float64_ssim_to_float32_rounding():
     exact = ((2 * mx * my + 1e-4) * (2 * cov + 9e-4)) / ((mx**2 + my**2 + 1e-4) * (vx + vy + 9e-4))
     np.testing.assert_allclose(ssim_map(image, target), exact, atol=2e-4)
     assert ssim(image, image) == pytest.approx(1.0, abs=1e-6)
+
+
+def test_flow_pairs_in_threads_equal_the_sequential_twin():
+    from tests.test_quality_metrics import panning
+    from wmbench.evaluators.flow import FlowAccumulator
+
+    frames = panning(12, (2, 1))
+    threaded, plain = FlowAccumulator(workers=2), FlowAccumulator(workers=1)
+    for start in range(0, len(frames), 5):
+        threaded.update(frames[start : start + 5], start)
+    plain.update(frames, 0)
+    for name in ("warp_error", "motion_pct", "motion_top5_pct", "acceleration_pct"):
+        np.testing.assert_array_equal(
+            getattr(threaded.compute(), name), getattr(plain.compute(), name)
+        )
+    assert len(plain.compute().acceleration_pct) == 10
