@@ -5,14 +5,20 @@ field, nothing finished is lost)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from tests.benchdata import write_bench
 from wmbench.cli import main
 
+ROOT = Path(__file__).resolve().parents[1]
 FRAMES, SIZE = 9, (32, 32)
 SMALL = ["--suite", "one_minute", "--frames", str(FRAMES), "--resolution", "32x32",
          "--evaluators", "throughput"]  # fmt: skip
@@ -99,3 +105,27 @@ def leftovers(root: Path) -> list[Path]:
         for p in root.rglob("*")
         if p.is_file() and (p.name.startswith(".") or p.stat().st_size == 0)
     ]
+
+
+def start_run(bench: Path, out: Path, program: Path) -> subprocess.Popen:
+    """``wmbench run`` of the small setting with a model that takes a second per case, as a
+    child process in its own group."""
+    args = [sys.executable, "-m", "wmbench", "run", *SMALL, "--data", str(bench), "--out",
+            str(out), "--model", "command", "-o", f"cmd={sys.executable} {program}"]  # fmt: skip
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    return subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def wait_for_results(out: Path, count: int, process: subprocess.Popen) -> None:
+    for _ in range(3000):  # a cold start imports torch: up to a minute on a loaded machine
+        if len(list((out / "cases").glob("*/*/*/result.json"))) >= count:
+            return
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.05)
+    pytest.fail("no case finished in time")

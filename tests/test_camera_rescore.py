@@ -172,3 +172,22 @@ def test_a_suite_chooses_the_estimator_and_the_run_records_it(smoke, tmp_path):
     model = next(iter(RunStore(out).models().values()))
     assert model.evaluators["camera"].startswith("3; poses file ")
     assert (pd.read_csv(out / "results.csv")[list(GIVEN)] < 1e-6).all().all()
+
+
+def test_without_pi3_no_measured_cell_sits_in_a_table_2_row(smoke):
+    """``report --against reported`` on a pycolmap run: the camera numbers fill rows named
+    ``<model> [pycolmap]`` of their own, never a model's row beside Table 2's Pi3 numbers."""
+    from wmbench.report import headline, reported
+    from wmbench.report.measured import load_runs, merged_specs
+    from wmbench.report.tables import MEASURED, long_table
+
+    runs = load_runs([smoke])
+    files = reported.resolve(["reported"])
+    specs = merged_specs(runs)
+    board = headline.build(runs, files, long_table(runs, files, specs), specs)
+    camera = {c.header for c in board.columns if c.metric.split("/")[-1] == "sanawm"}
+    measured = [row for row in board.rows if row.source == MEASURED]
+    assert camera and measured
+    for row in measured:
+        if camera & set(row.cells):
+            assert row.instrument == "pycolmap" and row.model.endswith("[pycolmap]"), row

@@ -55,8 +55,7 @@ def test_a_run_prints_and_records_the_floor_beside_its_scores(floor_file, tmp_pa
     # one_minute names Pi3 for sanawm; without its weights the run says so, once, up front
     assert notes == {"camera": CameraEvaluator(sanawm_estimator="pi3").notes()}
     assert notes["camera"].startswith("SANA-WM-Bench Table 2 / Table 8-comparable camera numbers")
-    captured = capsys.readouterr()
-    assert f"camera: {notes['camera']}" in captured.out
+    captured = capsys.readouterr()  # the terminal summary is short: notes live in the files
     assert captured.err.count("Table 8-comparable camera numbers need pi3") == 1
     assert main(["report", str(out), "--out", str(tmp_path / "board")]) == 0
     board = (tmp_path / "board" / "leaderboard.md").read_text()

@@ -12,8 +12,17 @@ import time
 import pytest
 
 import wmbench.models.command as command_module
-from tests.faults import CASES, assert_names, leftovers, make_bench, record, run, stamps, statuses
-from tests.test_faults_runfolder import start_run
+from tests.faults import (
+    CASES,
+    assert_names,
+    leftovers,
+    make_bench,
+    record,
+    run,
+    stamps,
+    start_run,
+    statuses,
+)
 from wmbench.core.errors import InputError
 from wmbench.models import process
 from wmbench.models.baselines.pose_driven import LingBotWorld

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +27,8 @@ from tests.faults import (
     results,
     run,
     stamps,
+    start_run,
+    wait_for_results,
 )
 from wmbench.cli import main
 
@@ -192,27 +193,6 @@ a = p.parse_args()
 time.sleep(1.0)
 write_video(a.out, Video(np.zeros((a.frames, a.height, a.width, 3), np.uint8), a.fps))
 """
-
-
-def start_run(bench: Path, out: Path, program: Path) -> subprocess.Popen:
-    """``wmbench run`` of the small setting with a model that takes a second per case, as a
-    child process in its own group."""
-    args = [sys.executable, "-m", "wmbench", "run", *SMALL, "--data", str(bench), "--out",
-            str(out), "--model", "command", "-o", f"cmd={sys.executable} {program}"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        start_new_session=True,
-    )  # fmt: skip
-
-
-def wait_for_results(out: Path, count: int, process: subprocess.Popen) -> None:
-    for _ in range(3000):  # a cold start imports torch: up to a minute on a loaded machine
-        if len(list((out / "cases").glob("*/*/*/result.json"))) >= count:
-            return
-        assert process.poll() is None, process.communicate()
-        time.sleep(0.05)
-    pytest.fail("no case finished in time")
 
 
 def test_kill_9_then_the_same_specification_resumes(pristine, tmp_path):

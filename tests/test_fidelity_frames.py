@@ -6,6 +6,7 @@ temporal windows on a copy without frame 0 (``_build_stripped_video_dir``); its 
 the first sampled pose (``poses_est[1:]``, ``gt_indices[1:]``)."""
 
 import ast
+import json
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +67,9 @@ def test_a_baseline_shaped_output_is_scored_at_its_own_832x480(tmp_path, monkeyp
     assert (table["probe_path_width"] == 832).all()  # intrinsics scaled to the native size
     assert table["probe_cx"].between(400, 432).all()  # the principal point near 832 / 2
     assert table["temporal_flickering/vbench"].notna().all()
+    record = json.loads(next(out.glob("cases/*/hard_60s/indoor_001/result.json")).read_text())
+    assert record["generation_info"]["size"] == [832, 480]
+    assert record["generation_info"]["refined"] is False  # the typed property, recorded
 
 
 def _refined_pair(junk: bool) -> EvalInput:

@@ -29,10 +29,14 @@ def test_compare_quant_runs_both_and_prints_the_deltas(tmp_path, capsys):
     assert quantized["generation_info"]["quantization"]["activations"] == "nvfp4"
 
 
-def test_matching_by_name_refuses_a_run_with_two_configurations(tmp_path, capsys):
+def test_a_second_configuration_of_a_model_is_refused_in_the_same_run_folder(tmp_path, capsys):
+    """A run folder holds one specification: another quantization of the same model name is
+    refused (exit 2, naming the models), so `compare --match model` never meets two."""
     out = tmp_path / "two"
-    for quant in ("none", "nvfp4-weight"):
-        assert wmbench(["run", "--suite", "smoke", "--model", "sana-wm", "--preset", "tiny",
-                        "--quant", quant, "--out", str(out), *ARGS]) == 0  # fmt: skip
-    assert wmbench(["compare", str(out), str(out), "--match", "model"]) == 2
-    assert "one configuration per model name" in capsys.readouterr().err
+    assert wmbench(["run", "--suite", "smoke", "--model", "sana-wm", "--preset", "tiny",
+                    "--quant", "none", "--out", str(out), *ARGS]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert wmbench(["run", "--suite", "smoke", "--model", "sana-wm", "--preset", "tiny",
+                    "--quant", "nvfp4-weight", "--out", str(out), *ARGS]) == 2  # fmt: skip
+    error = capsys.readouterr().err
+    assert "run specification" in error and "differs in models" in error and "--new-spec" in error

@@ -132,10 +132,11 @@ def test_manifest_prompts_fall_back_to_trajectory_file(bench):
     (bench / "benchmark_v2_smooth_60s" / "scene_trajectories_v2.json").write_text(
         json.dumps(trajectories)
     )
-    cases, _ = read_benchmark(bench)
+    cases, failures = read_benchmark(bench)
     prompts = {case.id: case.prompt for case in cases}
     assert prompts["simple_60s/indoor_001"] == "from the trajectory file"
-    assert prompts["simple_60s/outdoor_001"] == ""
+    (failure,) = [reason for case_id, reason in failures if case_id == "simple_60s/outdoor_001"]
+    assert "neither has one" in failure  # no prompt anywhere: an error, not an empty prompt
 
 
 def test_one_minute_falls_back_to_the_labelled_mirror(monkeypatch, capsys):

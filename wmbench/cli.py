@@ -74,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
         help="run a suite",
         description="Run a suite and tabulate it.",
         epilog="exit status: 0 every case ok; 1 some case failed or partial (recorded; rerun to "
-        "resume); 2 bad input or an output that cannot be written (nothing finished is lost)",
+        "resume); 2 bad input or an output that cannot be written (nothing finished is lost); "
+        "130/143 stopped by SIGINT/SIGTERM (finished cases kept; rerun to resume)",
     )
     run.add_argument(
         "--suite", default="one_minute", help="suite name or file (default one_minute)"

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wmbench.evaluators import camera_metrics
-from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
+from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec, SetMetric
 from wmbench.evaluators.camera import CameraEvaluator
 from wmbench.evaluators.camera_scoring import placed
 from wmbench.models.controls.poses import LATENT_STRIDE
@@ -118,7 +118,19 @@ def score_rpe(
     return metrics, series
 
 
-class LocalControl(CameraEvaluator):
+class CameraPoses(CameraEvaluator):
+    """Base of the evaluators built on the ``camera`` evaluator's poses: its options (the pose
+    estimator), its identity and the case's shared estimate, without its set metrics or notes
+    (those stay with ``camera``)."""
+
+    def set_metrics(self) -> list[SetMetric]:
+        return []
+
+    def notes(self) -> str | None:  # type: ignore[override]
+        return None
+
+
+class LocalControl(CameraPoses):
     """Relative pose error at 1 s and at the model's control step (see the module); takes the
     ``camera`` evaluator's options (the pose estimator) and shares its poses per case."""
 

@@ -2,7 +2,7 @@
 return? Weight-free, on the revisits of :mod:`wmbench.evaluators.revisit_geometry`.
 
 For each revisit the first-visit frame is warped into the second view by the estimated
-geometry: the reconstruction's first-visit 3D points are projected into the second keyframe
+geometry: the reconstruction's first-visit 3D points are projected into the second frame
 and their depths interpolated into a dense depth map there (linear inside their hull, nearest
 outside), which lifts every second-visit pixel and sends it into the first view
 (:func:`wmbench.evaluators.revisit.source_coordinates`, :func:`~wmbench.evaluators.revisit.
@@ -24,7 +24,7 @@ import numpy as np
 from scipy.interpolate import griddata
 
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.camera import CameraEvaluator
+from wmbench.evaluators.local_control import CameraPoses
 from wmbench.evaluators.revisit import source_coordinates, warp_into_later
 from wmbench.evaluators.revisit_geometry import RevisitScene, case_revisits
 from wmbench.evaluators.sampling import finite_mean
@@ -105,7 +105,7 @@ def revisit_permanence(scene: RevisitScene, first: np.ndarray, second: np.ndarra
     return float((values > CHANGED).mean()), float(values.mean()), float(values.max())
 
 
-class Permanence(CameraEvaluator):
+class Permanence(CameraPoses):
     """Object permanence on return (see the module); takes the ``camera`` evaluator's options
     and shares its poses and the revisits per case."""
 

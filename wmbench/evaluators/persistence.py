@@ -25,7 +25,7 @@ import numpy as np
 
 from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
-from wmbench.evaluators.camera import CameraEvaluator
+from wmbench.evaluators.local_control import CameraPoses
 from wmbench.evaluators.revisit_geometry import (
     MIN_MATCHES,
     RevisitScene,
@@ -76,7 +76,7 @@ def revisit_metrics(scene: RevisitScene, matches: Transfer, width: int, scale: f
     return agree, error, angle, distance * scale
 
 
-class Persistence(CameraEvaluator):
+class Persistence(CameraPoses):
     """Geometric persistence on return (see the module); takes the ``camera`` evaluator's
     options (the pose estimator) and shares its poses and the revisits per case."""
 
@@ -101,7 +101,7 @@ class Persistence(CameraEvaluator):
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         revisits = case_revisits(self, inputs)
-        width = inputs.video.frames.shape[2]
+        width = inputs.video.size[0]
         rows = np.array(
             [
                 revisit_metrics(s, t, width, revisits.scale)

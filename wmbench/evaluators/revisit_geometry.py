@@ -1,17 +1,20 @@
 """Returns to an earlier viewpoint, judged with the annotator's own reconstruction.
 
-A revisit is a pair of registered keyframes (first, second) of the annotator's reconstruction
-whose estimated cameras (in metres: the annotation's metric scale, else the ``wmbench`` Sim(3)
-scale against the request) lie within ``REVISIT_DISTANCE_M`` and ``REVISIT_ANGLE_DEG`` of each
-other although the camera left that neighbourhood in between
-(:func:`wmbench.evaluators.revisit.find_revisits`); at most ``MAX_REVISITS`` second visits,
-evenly spaced. The first visit's scene is the reconstruction's 3D points observed in the first
-keyframe (:class:`pose_pipeline.sparse.SparseModel`, no SfM solved again).
+A revisit is a pair of frames (first, second) where the requested path returns
+(:func:`wmbench.evaluators.revisit.find_revisits`: cameras within ``REVISIT_DISTANCE_M`` and
+``REVISIT_ANGLE_DEG`` although the camera left that neighbourhood in between) and the video did
+too: both frames posed by the annotator and their estimated cameras (in metres: the
+annotation's metric scale, else the ``wmbench`` Sim(3) scale against the request) within the
+same limits; at most ``MAX_REVISITS``, evenly spaced. Taking the pairs from the request keeps
+them the same for every video of one path, so two models are judged on the same returns. The
+first visit's scene is the reconstruction's 3D points observed in the registered keyframe
+nearest the first frame (:class:`pose_pipeline.sparse.SparseModel`, no SfM solved again),
+seen through the first frame's pose.
 
 For each revisit, SIFT features of the two frames are matched (OpenCV SIFT, Lowe's ratio test
 ``RATIO``); a match whose first-visit keypoint lies within ``LIFT_RADIUS`` of the width of a
 first-visit observation is lifted to 3D at that point's depth and projected into the second
-keyframe through the reconstructed poses: its *transfer error* is the pixel distance to the
+frame through the reconstructed poses: its *transfer error* is the pixel distance to the
 second-visit keypoint. A world that came back the same gives errors at the annotator's noise;
 a moved, reshaped or bent surface gives large ones. Everything here is weight-free.
 
@@ -29,6 +32,8 @@ from scipy.spatial import cKDTree
 
 from pose_pipeline.result import Annotation, FrameStatus
 from pose_pipeline.sparse import SparseModel
+from wmbench.core.types import Video
+from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import EvalInput, SharedKey
 from wmbench.evaluators.camera import CameraEvaluator
 from wmbench.evaluators.local_control import metric_scale
@@ -78,22 +83,49 @@ class Transfer:
     errors: np.ndarray
 
 
-def keyframe_revisits(annotation: Annotation, scale: float) -> np.ndarray:
-    """(first, second) video frames (K, 2) of the revisits among registered keyframes, the
-    poses' translations multiplied by ``scale`` (to metres)."""
+def returns(annotation: Annotation, requested: np.ndarray, scale: float) -> np.ndarray:
+    """(first, second) video frames (K, 2) of the revisits: returns of the ``requested`` path
+    (N, 4, 4) (:func:`find_revisits`) that the video made too (both frames posed by the
+    annotation, their estimated cameras, translations times ``scale``, within the same limits);
+    at most ``MAX_REVISITS``, evenly spaced."""
+    pairs = find_revisits(requested, REVISIT_DISTANCE_M, REVISIT_ANGLE_DEG)
+    if not len(pairs):
+        return pairs
+    first, second = pairs.T
+    posed = annotation.valid[first] & annotation.valid[second]
+    first, second = first[posed], second[posed]
+    est_first, est_second = annotation.c2w[first], annotation.c2w[second]
+    distance = scale * np.linalg.norm(est_first[:, :3, 3] - est_second[:, :3, 3], axis=1)
+    angle = np.degrees(camera_metrics.rotation_angle(est_first[:, :3, :3], est_second[:, :3, :3]))
+    close = (distance <= REVISIT_DISTANCE_M) & (angle <= REVISIT_ANGLE_DEG)
+    pairs = np.stack([first[close], second[close]], axis=1)
+    return pairs[sample_indices(len(pairs), MAX_REVISITS)] if len(pairs) else pairs
+
+
+def first_visit(
+    annotation: Annotation, sparse: SparseModel, frame: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first visit's scene at ``frame``: the points the nearest registered keyframe
+    observes, projected into ``frame`` by its pose; pixels (K, 2) and world points (K, 3) of
+    those in front of it."""
     keyframes = np.flatnonzero(annotation.status == FrameStatus.REGISTERED)
-    c2w = annotation.c2w[keyframes].copy()
-    c2w[:, :3, 3] *= scale
-    pairs = find_revisits(c2w, REVISIT_DISTANCE_M, REVISIT_ANGLE_DEG)
-    pairs = pairs[sample_indices(len(pairs), MAX_REVISITS)] if len(pairs) else pairs
-    return keyframes[pairs].reshape(-1, 2)
+    nearest = int(keyframes[np.argmin(np.abs(keyframes - frame))])
+    _, points = sparse.observed_in(nearest)
+    w2c = np.linalg.inv(annotation.c2w[frame])
+    camera = points @ w2c[:3, :3].T + w2c[:3, 3]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pixels = (camera @ annotation.intrinsics.T)[:, :2] / camera[:, 2:]
+    inside = camera[:, 2] > 0
+    return pixels[inside], points[inside]
 
 
-def revisit_scenes(annotation: Annotation, sparse: SparseModel, scale: float) -> list[RevisitScene]:
-    """The :class:`RevisitScene` of every revisit of ``annotation``."""
+def revisit_scenes(
+    annotation: Annotation, sparse: SparseModel, requested: np.ndarray, scale: float
+) -> list[RevisitScene]:
+    """The :class:`RevisitScene` of every revisit (:func:`returns`) of ``annotation``."""
     scenes = []
-    for first, second in keyframe_revisits(annotation, scale):
-        xy, points = sparse.observed_in(int(first))
+    for first, second in returns(annotation, requested, scale):
+        xy, points = first_visit(annotation, sparse, int(first))
         poses = annotation.c2w[first], annotation.c2w[second]
         scenes.append(
             RevisitScene(int(first), int(second), *poses, annotation.intrinsics, xy, points)
@@ -144,10 +176,9 @@ def transfer(scene: RevisitScene, first: np.ndarray, second: np.ndarray) -> Tran
     return Transfer(first_xy[found], points[found], second_xy[found], errors)
 
 
-def revisit_frames(inputs: EvalInput, scenes: list[RevisitScene]) -> dict[int, np.ndarray]:
-    """The video frames the revisits need, by index: the one place frames are read."""
+def revisit_frames(video: Video, scenes: list[RevisitScene]) -> dict[int, np.ndarray]:
+    """The frames of ``video`` the revisits need, by index: the one place frames are read."""
     wanted = sorted({s.first for s in scenes} | {s.second for s in scenes})
-    video, _ = inputs.written()  # the annotator's frame indices are those of the written video
     return dict(zip(wanted, video.take(wanted), strict=True)) if wanted else {}
 
 
@@ -174,13 +205,18 @@ def case_revisits(camera: CameraEvaluator, inputs: EvalInput) -> CaseRevisits:
         annotation = poses.annotation
         if not isinstance(annotation, Annotation) or annotation.sparse is None:
             return CaseRevisits([], {}, [], 1.0)
-        valid = annotation.valid[: len(inputs.trajectory)]
+        video, trajectory = inputs.written()  # the annotation indexes the written video
+        valid = annotation.valid[: len(trajectory)]
         count = len(valid)
         scale = 1.0 if annotation.metric else metric_scale(
             np.where(valid[:, None, None], annotation.c2w[:count], np.eye(4)),
-            inputs.trajectory.c2w[:count], valid)  # fmt: skip
-        scenes = revisit_scenes(annotation, annotation.sparse, scale)
-        frames = revisit_frames(inputs, scenes)
+            trajectory.c2w[:count], valid)  # fmt: skip
+        scenes = [
+            s
+            for s in revisit_scenes(annotation, annotation.sparse, trajectory.c2w[:count], scale)
+            if s.first >= inputs.first_frame
+        ]  # a refined video's frame 0 is not scored
+        frames = revisit_frames(video, scenes)
         transfers = [transfer(s, frames[s.first], frames[s.second]) for s in scenes]
         return CaseRevisits(scenes, frames, transfers, scale)
 

@@ -329,7 +329,7 @@ def _run_case(
         base, status=status, errors=errors, metrics=metrics, timings=timings,
         stage="evaluate" if errors else "",
         error="; ".join(f"{name}: {reason}" for name, reason in errors.items()),
-        stage_seconds=generation.stage_seconds, generation_info=generation.info,
+        stage_seconds=generation.stage_seconds, generation_info=_recorded_info(generation),
     )  # fmt: skip
     video = generation.video if config.save_videos else None
     try:
@@ -337,6 +337,16 @@ def _run_case(
     except OutputError as error:  # the case fails; if even that cannot be written, the run stops
         log(f"{prefix}: FAILED storing the case: {error}")
         store.write_case(replace(base, stage="store", error=str(error), timings=timings))
+
+
+def _recorded_info(generation: Generation) -> dict[str, Any]:
+    """What the case record files of a generation: its info, plus the typed properties that
+    changed how it was scored (refinement, poses given with it)."""
+    info = {**generation.info, "refined": generation.refined}
+    if generation.poses is not None:
+        info["poses"] = str(generation.poses.folder)
+        info["poses_estimator"] = generation.poses.estimator
+    return info
 
 
 def _stream(inputs: EvalInput, evaluators: list[Evaluator]) -> float:

@@ -47,6 +47,8 @@ ALL = "reported"
 SCHEMA = 1
 
 _TEXT = (str,)
+OPTIONAL_FIELDS = {"hardware", "table", "split", "estimator", "frames", "failures", "beside",
+                   "measured_by"}  # fmt: skip
 _NUMBER = (int, float)
 
 
@@ -199,8 +201,7 @@ def _entry(path: Path, index: int, raw: Any, source: Source, revision: int) -> R
         f"entries[{index}]",
         raw,
         required=required,
-        optional={"hardware", "table", "split", "estimator", "frames", "failures", "beside",
-                  "measured_by"},
+        optional=OPTIONAL_FIELDS,
     )
     value = float(entry.get("value", _NUMBER))
     if not math.isfinite(value):

@@ -157,10 +157,10 @@ def iq_windows() -> Step:
         "Table 8 IQ 50-60 s, ΔIQ", "last 10 s window",
         f"160-frame windows from frame 0 (last: 800-959), each re-encoded to mp4, {UNIFIED}",
         "frames 801-960, in memory",
-        "frames 800-959, each window re-encoded through `wmbench.data.video_io`",
+        "frames 800-959, each window re-encoded (H.264) through `wmbench.data.video_io`",
         f"blur ramp, Laplacian variance standing in for MUSIQ: {sana:.3f} (800-959) vs "
-        f"{before:.3f} (801-960); re-encoded {encoded:.3f} vs in memory {sana:.3f} (the "
-        f"writer's codec artefacts: OpenCV mp4v until the H.264 writer lands, not imageio's)",
+        f"{before:.3f} (801-960); re-encoded {encoded:.3f} vs in memory {sana:.3f} (H.264 "
+        f"artefacts of wmbench's writer, not imageio's settings)",
     )  # fmt: skip
 
 

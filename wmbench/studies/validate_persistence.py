@@ -114,6 +114,23 @@ def measure(
     return pd.DataFrame(rows, columns=["clip", "defect", "severity", "metric", "value"])
 
 
+def finite_change(values: pd.DataFrame, evaluators: list[Evaluator]) -> pd.Series:
+    """Per clip, defect and metric: the oriented relative change (%, + = worse) from level 0
+    to the strongest level with a finite value (a blurred clip the annotator cannot
+    reconstruct has none)."""
+    higher = {s.name: s.higher_is_better for e in evaluators for s in e.metric_specs()}
+    changes = {}
+    for (clip, defect, metric), part in values.groupby(["clip", "defect", "metric"], sort=False):
+        y = part.sort_values("severity")["value"].to_numpy(dtype=float)
+        finite = y[np.isfinite(y)]
+        sign = -1.0 if higher[metric] else 1.0
+        usable = np.isfinite(y[0]) and y[0] != 0 and len(finite) > 1
+        changes[(clip, defect, metric)] = (
+            sign * 100.0 * (finite[-1] - y[0]) / abs(y[0]) if usable else np.nan
+        )
+    return pd.Series(changes)
+
+
 def verdicts(table: pd.DataFrame) -> pd.DataFrame:
     """Per metric and defect: mean rho and change over clips, the oracle's value, whether the
     defect is the metric's own, and the verdict: own defects need rho >= PASS_RHO; the control
@@ -146,9 +163,10 @@ def report(summary: pd.DataFrame, setup: str, command: str, seconds: float) -> s
         )
     lines += ["", f"rho: Spearman correlation of level and metric, +1 = worse at every step "
               f"(mean over clips); an own defect passes at rho >= {PASS_RHO}. change: oriented "
-              "relative change at the strongest level (+ = worse). oracle: the value at level 0 "
-              f"(the floor). A defect a metric does not name fools it when rho >= {PASS_RHO} and "
-              f"it moves it by {FOOLED_SHARE:g} of its smallest own change.", "",
+              "relative change at the strongest level with a value (+ = worse). oracle: the "
+              f"value at level 0 (the floor). A defect a metric does not name fools it when "
+              f"rho >= {PASS_RHO} and it moves it by {FOOLED_SHARE:g} of its smallest own "
+              "change.", "",
               "| metric | defect | own | rho | change % | oracle | verdict |",
               "|---|---|---|---|---|---|---|"]  # fmt: skip
     for row in summary.sort_values(["metric", "own"], ascending=[True, False]).itertuples():
@@ -169,7 +187,11 @@ def validate_persistence(
     ]
     clips = [study_clip(seed, num_frames, size) for seed in seeds]
     values = measure(clips, evaluators)
-    summary = verdicts(correlations(values, evaluators))
+    table = correlations(values, evaluators)
+    changes = finite_change(values, evaluators)
+    table["change_pct"] = [changes[key] for key in zip(table["clip"], table["defect"],
+                                                       table["metric"], strict=True)]  # fmt: skip
+    summary = verdicts(table)
     hidden = ", ".join(f"{c.name}: {c.world.primitives[c.target].name} (hidden from frame "
                        f"{hidden_frame(c.world, c.path, c.target)})" for c in clips)  # fmt: skip
     setup = (f"Clips: {len(clips)} synthetic rooms (seeds {', '.join(map(str, seeds))}), oracle "
