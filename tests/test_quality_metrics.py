@@ -221,6 +221,44 @@ def test_revisits_need_the_camera_to_leave():
     assert len(find_revisits(_poses([(0, 0, 0)] * 5), 0.1, 10)) == 0  # static: never left
 
 
+def _find_revisits_dense(c2w: np.ndarray, max_distance_m: float, max_angle_deg: float):
+    """The plain twin of ``find_revisits``: the (N, N) form of its definition in one piece."""
+    distance, angle = pose_distances(c2w)
+    close = (distance <= max_distance_m) & (angle <= max_angle_deg)
+    count = len(c2w)
+    later = np.arange(count)[None, :] > np.arange(count)[:, None]
+    departed = ~close & later
+    left_at = np.where(departed.any(axis=1), departed.argmax(axis=1), count)
+    valid = close & (np.arange(count)[None, :] > left_at[:, None])
+    score = np.where(valid, distance / max_distance_m + angle / max_angle_deg, np.inf)
+    targets = np.flatnonzero(valid.any(axis=0))
+    return np.stack([score[:, targets].argmin(axis=0), targets], axis=1).reshape(-1, 2)
+
+
+@pytest.mark.parametrize("block_rows", [1, 7, 64, 1000])
+@pytest.mark.parametrize("path", ["shuttle", "orbit", "random_walk", "repeated_poses"])
+def test_revisits_in_row_blocks_equal_the_dense_definition(path, block_rows):
+    rng = np.random.default_rng(3)
+    t = np.arange(150)
+    if path == "shuttle":  # out and back three times: many revisits, ties between trips
+        centres = np.stack([np.abs((t % 50) - 25) * 0.1, 0 * t, 0 * t], axis=1)
+        yaw = np.zeros(len(t))
+    elif path == "orbit":  # a circle walked twice, facing its centre
+        phase = t / 75 * 2 * np.pi
+        centres = np.stack([np.cos(phase), 0 * t, np.sin(phase)], axis=1) * 2
+        yaw = np.degrees(phase)
+    elif path == "random_walk":
+        centres = np.cumsum(rng.normal(0, 0.05, (len(t), 3)), axis=0)
+        yaw = np.cumsum(rng.normal(0, 3, len(t)))
+    else:  # exact repeats: equal scores everywhere, ties must go to the earliest frame
+        centres = np.repeat(np.array([[0, 0, 0], [1, 0, 0], [2, 0, 0]]), 50, axis=0) * 1.0
+        centres = np.concatenate([centres[:75], centres[:75]])
+        yaw = np.zeros(len(t))
+    c2w = _poses([tuple(c) for c in centres], yaw_deg=list(yaw))
+    blocked = find_revisits(c2w, 0.15, 12.0, block_rows=block_rows)
+    np.testing.assert_array_equal(blocked, _find_revisits_dense(c2w, 0.15, 12.0))
+
+
 def test_identity_pose_maps_pixels_to_themselves():
     k = np.array([[100.0, 0, 31.5], [0, 100.0, 23.5], [0, 0, 1]])
     map_x, map_y, z = source_coordinates(k, k, np.eye(4), np.full((48, 64), 2.0), (64, 48))

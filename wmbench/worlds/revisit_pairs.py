@@ -32,20 +32,39 @@ def pose_distances(c2w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distance, np.degrees(np.arccos(cosine))
 
 
-def find_revisits(c2w: np.ndarray, max_distance_m: float, max_angle_deg: float) -> np.ndarray:
+def find_revisits(
+    c2w: np.ndarray, max_distance_m: float, max_angle_deg: float, block_rows: int = 256
+) -> np.ndarray:
     """(earlier, later) frame pairs (K, 2): for each later frame j, the earlier frame i closest
     to it (distance / max_distance_m + angle / max_angle_deg) among those within both limits
-    of j and left by the camera (a frame between them lies outside the limits of i)."""
-    distance, angle = pose_distances(c2w)
-    close = (distance <= max_distance_m) & (angle <= max_angle_deg)
+    of j and left by the camera (a frame between them lies outside the limits of i).
+
+    Computed ``block_rows`` earlier frames at a time, so memory is (block_rows, N), not
+    (N, N): a 10-minute path (9,601 frames) would otherwise need gigabytes. Ties go to the
+    earliest frame, as one argmin over the whole column would."""
     count = len(c2w)
-    later = np.arange(count)[None, :] > np.arange(count)[:, None]
-    departed = ~close & later
-    left_at = np.where(departed.any(axis=1), departed.argmax(axis=1), count)
-    valid = close & (np.arange(count)[None, :] > left_at[:, None])
-    score = np.where(valid, distance / max_distance_m + angle / max_angle_deg, np.inf)
-    targets = np.flatnonzero(valid.any(axis=0))
-    return np.stack([score[:, targets].argmin(axis=0), targets], axis=1).reshape(-1, 2)
+    centres = c2w[:, :3, 3]
+    rotations = c2w[:, :3, :3].reshape(count, 9)
+    columns = np.arange(count)
+    best = np.full(count, np.inf)
+    best_row = np.zeros(count, dtype=int)
+    for first in range(0, count, block_rows):
+        rows = np.arange(first, min(first + block_rows, count))
+        distance = np.linalg.norm(centres[rows, None] - centres[None], axis=-1)
+        cosine = np.clip((rotations[rows] @ rotations.T - 1.0) / 2.0, -1.0, 1.0)
+        angle = np.degrees(np.arccos(cosine))
+        close = (distance <= max_distance_m) & (angle <= max_angle_deg)
+        departed = ~close & (columns[None, :] > rows[:, None])
+        left_at = np.where(departed.any(axis=1), departed.argmax(axis=1), count)
+        valid = close & (columns[None, :] > left_at[:, None])
+        score = np.where(valid, distance / max_distance_m + angle / max_angle_deg, np.inf)
+        block_best = score.argmin(axis=0)
+        block_score = score[block_best, columns]
+        better = block_score < best
+        best[better] = block_score[better]
+        best_row[better] = rows[block_best[better]]
+    targets = np.flatnonzero(np.isfinite(best))
+    return np.stack([best_row[targets], targets], axis=1).reshape(-1, 2)
 
 
 def evaluation_pairs(trajectory: Trajectory, max_pairs: int = MAX_PAIRS) -> list[dict]:
