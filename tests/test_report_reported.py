@@ -65,7 +65,7 @@ def test_matrix_game_3_5_and_cami2v_have_their_own_files():
     assert table[("DynamiCrafter", "CamMC")] == 11.625
     assert table[("DynamiCrafter + CamI2V", "RotErr")] == 0.4758
     assert {e.beside for e in cami2v.entries} == {
-        "rot_err_rad_sum/cami2v", "trans_err_sum/cami2v", "cammc_sum/cami2v"
+        "rot_err_rad_sum/cami2v@glomap", "trans_err_sum/cami2v@glomap", "cammc_sum/cami2v@glomap"
     }  # fmt: skip
 
 
