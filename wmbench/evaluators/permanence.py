@@ -26,8 +26,7 @@ from scipy.interpolate import griddata
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec
 from wmbench.evaluators.local_control import CameraPoses
 from wmbench.evaluators.revisit import source_coordinates, warp_into_later
-from wmbench.evaluators.revisit_geometry import RevisitScene, case_revisits
-from wmbench.evaluators.sampling import finite_mean
+from wmbench.evaluators.revisit_geometry import RevisitScene, case_revisits, per_revisit_result
 
 TILE = 1 / 6  # of the short side
 MIN_COVER = 0.9  # share of a region the warp must cover
@@ -124,14 +123,8 @@ class Permanence(CameraPoses):
 
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         revisits = case_revisits(self, inputs)
-        rows = np.array(
-            [
-                revisit_permanence(s, revisits.frames[s.first], revisits.frames[s.second])
-                for s in revisits.scenes
-            ]  # fmt: skip
-        ).reshape(-1, len(METRICS))
-        metrics = {name: finite_mean(rows[:, i]) for i, name in enumerate(METRICS)}
-        series = {f"revisits/{name}": rows[:, i] for i, name in enumerate(METRICS)}
-        series["revisits/first_frame"] = np.array([s.first for s in revisits.scenes], dtype=int)
-        series["revisits/second_frame"] = np.array([s.second for s in revisits.scenes], dtype=int)
-        return EvalResult(metrics, series)
+        rows = [
+            revisit_permanence(s, revisits.frames[s.first], revisits.frames[s.second])
+            for s in revisits.scenes
+        ]
+        return per_revisit_result(METRICS, rows, revisits.scenes)

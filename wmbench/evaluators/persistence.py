@@ -31,8 +31,8 @@ from wmbench.evaluators.revisit_geometry import (
     RevisitScene,
     Transfer,
     case_revisits,
+    per_revisit_result,
 )
-from wmbench.evaluators.sampling import finite_mean
 
 AGREE = 0.01  # of the width: transfer errors under it agree with the geometry
 CAP = 0.1  # of the width: each transfer error capped at it in the mean
@@ -102,15 +102,10 @@ class Persistence(CameraPoses):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         revisits = case_revisits(self, inputs)
         width = inputs.video.size[0]
-        rows = np.array(
-            [
-                revisit_metrics(s, t, width, revisits.scale)
-                for s, t in zip(revisits.scenes, revisits.transfers, strict=True)
-            ]  # fmt: skip
-        ).reshape(-1, len(METRICS))
-        metrics = {name: finite_mean(rows[:, i]) for i, name in enumerate(METRICS)}
-        series = {f"revisits/{name}": rows[:, i] for i, name in enumerate(METRICS)}
-        series["revisits/first_frame"] = np.array([s.first for s in revisits.scenes], dtype=int)
-        series["revisits/second_frame"] = np.array([s.second for s in revisits.scenes], dtype=int)
-        series["revisits/matches"] = np.array([len(t.errors) for t in revisits.transfers])
-        return EvalResult(metrics, series)
+        rows = [
+            revisit_metrics(s, t, width, revisits.scale)
+            for s, t in zip(revisits.scenes, revisits.transfers, strict=True)
+        ]
+        result = per_revisit_result(METRICS, rows, revisits.scenes)
+        result.series["revisits/matches"] = np.array([len(t.errors) for t in revisits.transfers])
+        return result

@@ -32,13 +32,13 @@ from scipy.spatial import cKDTree
 
 from pose_pipeline.result import Annotation, FrameStatus
 from pose_pipeline.sparse import SparseModel
-from wmbench.core.types import Video
+from wmbench.core.types import FrameSequence
 from wmbench.evaluators import camera_metrics
-from wmbench.evaluators.base import EvalInput, SharedKey
+from wmbench.evaluators.base import EvalInput, EvalResult, SharedKey
 from wmbench.evaluators.camera import CameraEvaluator
 from wmbench.evaluators.local_control import metric_scale
 from wmbench.evaluators.revisit import find_revisits
-from wmbench.evaluators.sampling import sample_indices
+from wmbench.evaluators.sampling import finite_mean, sample_indices
 
 REVISIT_DISTANCE_M = 0.3
 REVISIT_ANGLE_DEG = 20.0
@@ -176,7 +176,7 @@ def transfer(scene: RevisitScene, first: np.ndarray, second: np.ndarray) -> Tran
     return Transfer(first_xy[found], points[found], second_xy[found], errors)
 
 
-def revisit_frames(video: Video, scenes: list[RevisitScene]) -> dict[int, np.ndarray]:
+def revisit_frames(video: FrameSequence, scenes: list[RevisitScene]) -> dict[int, np.ndarray]:
     """The frames of ``video`` the revisits need, by index: the one place frames are read."""
     wanted = sorted({s.first for s in scenes} | {s.second for s in scenes})
     return dict(zip(wanted, video.take(wanted), strict=True)) if wanted else {}
@@ -221,3 +221,16 @@ def case_revisits(camera: CameraEvaluator, inputs: EvalInput) -> CaseRevisits:
         return CaseRevisits(scenes, frames, transfers, scale)
 
     return inputs.shared(REVISITS, compute)
+
+
+def per_revisit_result(
+    names: tuple[str, ...], rows: list[tuple], scenes: list[RevisitScene]
+) -> EvalResult:
+    """The case's means of ``names`` over its revisits (``rows``: one tuple of values per scene)
+    and the per-revisit series, with each revisit's two frames."""
+    values = np.array(rows, dtype=float).reshape(-1, len(names))
+    metrics = {name: finite_mean(values[:, i]) for i, name in enumerate(names)}
+    series = {f"revisits/{name}": values[:, i] for i, name in enumerate(names)}
+    series["revisits/first_frame"] = np.array([s.first for s in scenes], dtype=int)
+    series["revisits/second_frame"] = np.array([s.second for s in scenes], dtype=int)
+    return EvalResult(metrics, series)
