@@ -26,7 +26,7 @@ from tests.test_learned_dino_lpips import dino_shapes
 from wmbench.core.types import Trajectory
 from wmbench.evaluators import background_consistency, imaging_quality, subject_consistency
 from wmbench.evaluators.base import Evaluator
-from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.vbench_exact import SubjectConsistencyVBench, vbench_dino_inputs
 from wmbench.studies.validate_quality import eval_input
 

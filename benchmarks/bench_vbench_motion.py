@@ -28,10 +28,10 @@ from torchvision.models.optical_flow import raft_large
 
 from wmbench.evaluators.amt import AMTS
 from wmbench.evaluators.dynamic_degree import vbench_dynamic_degree
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.learned_weights import device
 from wmbench.evaluators.motion_smoothness import amt_interpolate, vbench_motion_smoothness
 from wmbench.evaluators.raft_flow import FLOW_ITERS, pair_batch, raft_flow, raft_inputs
-from wmbench.evaluators.reference import single_torch_thread
 
 WIDTH, HEIGHT, FPS, CLIP_FRAMES, STEP_PX = 1280, 720, 16.0, 961, 2
 CALLS_PER_CLIP = (CLIP_FRAMES - 1) // 2  # 480 for either evaluator

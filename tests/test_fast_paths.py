@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from wmbench.evaluators.reference import _gaussian_taps, ssim, ssim_map, ssim_torchmetrics
+from wmbench.evaluators.functional.image import _gaussian_taps, ssim, ssim_map, ssim_torchmetrics
 
 
 def _pair(height: int, width: int, noise: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,8 @@ from wmbench.evaluators import flow as flow_module
 from wmbench.evaluators.base import Evaluator
 from wmbench.evaluators.drift import Drift
 from wmbench.evaluators.flow import FlowConsistency
-from wmbench.evaluators.reference import MAX_PSNR_DB, Reference
+from wmbench.evaluators.functional.image import MAX_PSNR_DB
+from wmbench.evaluators.reference import Reference
 from wmbench.evaluators.revisit import Revisit
 from wmbench.studies.validate_quality import eval_input, weight_free_evaluators
 

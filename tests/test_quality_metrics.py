@@ -14,7 +14,7 @@ from wmbench.evaluators.flow import (
     moving_pair_fraction,
     warp_back,
 )
-from wmbench.evaluators.reference import MAX_PSNR_DB, psnr_db, ssim
+from wmbench.evaluators.functional.image import MAX_PSNR_DB, psnr_db, ssim
 from wmbench.evaluators.revisit import source_coordinates
 from wmbench.evaluators.sampling import sample_indices, short_side_size
 from wmbench.evaluators.sharpness import laplacian_variance

@@ -26,7 +26,7 @@ from torchvision.transforms import functional as TF
 from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.clip_features import open_clip_model
-from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.subject_consistency import vbench_similarities
 from wmbench.evaluators.vbench_dimensions import BACKGROUND_CONSISTENCY

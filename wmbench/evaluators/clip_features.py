@@ -31,8 +31,8 @@ from torch import nn
 
 from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput, SharedKey
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.learned_weights import device, load_state, read_state
-from wmbench.evaluators.reference import single_torch_thread
 from wmbench.evaluators.sampling import sample_indices
 
 ARCHITECTURE = "ViT-L-14-quickgelu"

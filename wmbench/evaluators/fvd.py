@@ -55,8 +55,8 @@ from wmbench.evaluators.base import (
     SetMetric,
     SetValue,
 )
+from wmbench.evaluators.functional.reference_video import reference_frames
 from wmbench.evaluators.learned_weights import device
-from wmbench.evaluators.reference import reference_frames
 from wmbench.evaluators.sampling import all_frames, sample_indices
 
 WEIGHTS = "i3d"

@@ -41,9 +41,9 @@ from wmbench.core.types import Video
 from wmbench.data.video_io import read_video, write_video
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
 from wmbench.evaluators.drift import window_frames
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.learned_weights import device, load_state, read_state
 from wmbench.evaluators.musiq import MUSIQ
-from wmbench.evaluators.reference import single_torch_thread
 from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.vbench_dimensions import IMAGING_QUALITY
 

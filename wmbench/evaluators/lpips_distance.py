@@ -37,12 +37,13 @@ from lpips.pretrained_networks import alexnet as LpipsAlexNet
 
 from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec, SetMetric
+from wmbench.evaluators.functional.reference_video import MAX_FRAMES, reference_frames
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.learned_weights import (
     device,
     load_state,
     read_state,
 )
-from wmbench.evaluators.reference import MAX_FRAMES, reference_frames, single_torch_thread
 from wmbench.evaluators.revisit import PROTOCOLS, cached_revisit_views
 from wmbench.evaluators.sampling import finite_mean, sample_indices
 from wmbench.evaluators.sanawm_pairs import PooledPairs, evaluation_pairs, pair_frames

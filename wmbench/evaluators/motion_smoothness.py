@@ -28,9 +28,9 @@ from wmbench.core import weights
 from wmbench.core.errors import InputError
 from wmbench.evaluators.amt import AMTS
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.learned_weights import device, load_state, read_state
 from wmbench.evaluators.raft_flow import pair_batch, require_min_side, sintel_padding
-from wmbench.evaluators.reference import single_torch_thread
 from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.vbench_dimensions import MOTION_SMOOTHNESS
 

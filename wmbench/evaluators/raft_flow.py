@@ -30,8 +30,8 @@ from torchvision.models.optical_flow import RAFT, raft_large
 from wmbench.core import weights
 from wmbench.core.errors import InputError
 from wmbench.core.files import atomic_write
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.learned_weights import device, load_state, read_state
-from wmbench.evaluators.reference import single_torch_thread
 
 ORIGINAL_WEIGHTS = "raft-things"
 ORIGINAL_CHECKPOINT = "raft-things.pth"

@@ -44,7 +44,7 @@ from wmbench.evaluators.base import (
     SetMetric,
     SharedKey,
 )
-from wmbench.evaluators.reference import psnr_db, ssim
+from wmbench.evaluators.functional.image import psnr_db, ssim
 from wmbench.evaluators.sampling import finite_mean, sample_indices, short_side_size
 from wmbench.evaluators.sanawm_pairs import (
     PooledPairs,

@@ -37,12 +37,12 @@ from torchvision.transforms import functional as TF
 
 from wmbench.core import weights
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.learned_weights import (
     device,
     load_state,
     read_state,
 )
-from wmbench.evaluators.reference import single_torch_thread
 from wmbench.evaluators.sampling import all_frames, finite_mean
 
 WEIGHTS = "dino-vitb16"

@@ -28,7 +28,7 @@ from wmbench.evaluators import clip_features, subject_consistency
 from wmbench.evaluators.aesthetic import HEAD_WEIGHTS, aesthetic_scores, load_aesthetic_head
 from wmbench.evaluators.background_consistency import clip_frame_embeddings
 from wmbench.evaluators.base import EvalInput, EvalResult, Evaluator, MetricSpec
-from wmbench.evaluators.reference import single_torch_thread
+from wmbench.evaluators.functional.threads import single_torch_thread
 from wmbench.evaluators.sampling import all_frames
 from wmbench.evaluators.subject_consistency import (
     BATCH,
