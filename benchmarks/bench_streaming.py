@@ -38,6 +38,7 @@ WEIGHT_FREE = ("flicker", "flow_consistency", "sharpness", "drift", "reference",
 def worker(video_path: str, path_npz: str, mode: str, evaluators: str) -> dict:
     """Score one clip in this process; the seconds per stage and this process's peak RSS."""
     from wmbench.core.types import Case, Trajectory
+    from wmbench.data.sanawm_bench import read_evaluation_pairs
     from wmbench.evaluators import EVALUATORS
     from wmbench.evaluators.base import EvalInput
     from wmbench.models.base import Generation
@@ -58,8 +59,8 @@ def worker(video_path: str, path_npz: str, mode: str, evaluators: str) -> dict:
 
         video = read_video(Path(video_path))
     seconds["decode"] = time.perf_counter() - start
-    extras = {"evaluation_pairs": evaluation_pairs(trajectory)}
-    case = Case("bench/room", Path("unused.png"), "", trajectory, "bench", extras=extras)
+    pairs = read_evaluation_pairs(evaluation_pairs(trajectory), "bench/room")
+    case = Case("bench/room", Path("unused.png"), "", trajectory, "bench", evaluation_pairs=pairs)
     inputs = EvalInput(case, trajectory, video, Generation(video), reference=video)
     chosen = [EVALUATORS.get(name)() for name in evaluators.split(",")]
     if mode == "stream":  # the harness's one pass feeding every accumulator

@@ -317,6 +317,10 @@ TOP_LEVEL = {
     ),
     "worlds-not-json": (lambda b: _worlds(b, "{nope"), ["synthetic_worlds.json", "as JSON"]),
     "worlds-a-list": (lambda b: _worlds(b, "[]"), ["synthetic_worlds.json", "<top level>"]),
+    "worlds-spec-a-list": (
+        lambda b: _worlds(b, '{"indoor_001": [1]}'),
+        ["synthetic_worlds.json", "indoor_001", "a world spec (a JSON object)", "list"],
+    ),
 }
 
 

@@ -23,6 +23,7 @@ from tests.test_quality_evaluators import out_and_back
 from tests.test_quality_metrics import TEXTURE, panning
 from wmbench.cli import main
 from wmbench.core.errors import InputError, MissingWeightsError
+from wmbench.data.sanawm_bench import read_evaluation_pairs
 from wmbench.evaluators import lpips_distance, subject_consistency
 from wmbench.evaluators.lpips_distance import LpipsDistance, lpips_inputs, lpips_pairs
 from wmbench.evaluators.subject_consistency import (
@@ -343,7 +344,7 @@ def test_revisit_lpips_sanawm_compares_the_datasets_pairs_whole(present, oracle_
     inputs = eval_input(clip.frames, clip.trajectory)
     assert np.isnan(evaluator.evaluate(inputs).metrics["revisit_lpips/sanawm"])  # no pairs
     pairs = [{"frame_a": 0, "frame_b": 8, "quality_score": 0.1}, [0, 0], [1, 9]]
-    inputs.case = replace(inputs.case, extras={"evaluation_pairs": pairs})
+    inputs.case = replace(inputs.case, evaluation_pairs=read_evaluation_pairs(pairs, "test"))
     result = evaluator.evaluate(inputs)
     model = evaluator.network("lpips", lpips_distance.lpips_model)
     frames = clip.frames

@@ -69,11 +69,11 @@ def test_long_form_suite_loads_and_runs_a_short_override(tmp_path):
     ]
     for case in suite.cases:
         assert len(case.trajectory) == FRAMES
-        pairs = case.extras["evaluation_pairs"]
-        assert max(p["frame_b"] - p["frame_a"] for p in pairs) / FPS >= 120, case.id
+        pairs = case.evaluation_pairs
+        assert max(p.frame_b - p.frame_a for p in pairs) / FPS >= 120, case.id
         for pair in pairs:
-            distance, angle = _offsets(case.trajectory.c2w, pair["frame_a"])
-            assert distance[pair["frame_b"]] == pytest.approx(pair["distance_m"], abs=1e-4)
+            distance, angle = _offsets(case.trajectory.c2w, pair.frame_a)
+            assert distance[pair.frame_b] == pytest.approx(pair.distance_m, abs=1e-4)
     out = tmp_path / "run"
     args = [
         "run",

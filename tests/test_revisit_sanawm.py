@@ -1,6 +1,6 @@
 """The ``sanawm`` revisit protocol: PSNR and SSIM (11x11 uniform window) pinned to hand-derived
 values and a plain numpy twin, the pair selection of SANA-WM-Bench's scripts, the evaluators'
-new metrics (NaN without pairs), and the reader putting ``evaluation_pairs`` in ``Case.extras``."""
+new metrics (NaN without pairs), and the reader putting ``evaluation_pairs`` in ``Case.evaluation_pairs``."""
 
 import json
 from pathlib import Path
@@ -10,8 +10,8 @@ import pytest
 
 from tests.benchdata import straight_walk, write_bench
 from wmbench.core.errors import InputError
-from wmbench.core.types import Case, Trajectory, Video
-from wmbench.data.sanawm_bench import SPLIT_DIRS, read_benchmark
+from wmbench.core.types import Case, EvaluationPair, Trajectory, Video
+from wmbench.data.sanawm_bench import SPLIT_DIRS, read_benchmark, read_evaluation_pairs
 from wmbench.evaluators.base import EvalInput
 from wmbench.evaluators.revisit import Revisit
 from wmbench.evaluators.sanawm_pairs import evaluation_pairs, psnr_uint8, ssim_uniform
@@ -20,8 +20,9 @@ from wmbench.models.base import Generation
 
 def _case(pairs) -> Case:
     trajectory = Trajectory(straight_walk(40), np.eye(3) * 50 + np.diag([0, 0, -49]), (64, 48), 16)
-    extras = {} if pairs is None else {"evaluation_pairs": pairs}
-    return Case("hard_60s/indoor_001", Path("x.png"), "", trajectory, "hard_60s", extras=extras)
+    typed = read_evaluation_pairs(pairs, "hard_60s/indoor_001")
+    return Case("hard_60s/indoor_001", Path("x.png"), "", trajectory, "hard_60s",
+                evaluation_pairs=typed)  # fmt: skip
 
 
 def twin_ssim(first: np.ndarray, second: np.ndarray, k: int = 11) -> float:
@@ -86,8 +87,15 @@ def test_pairs_are_the_five_best_by_quality_mapped_to_the_video_frames():
         evaluation_pairs(_case([[1, 39], [1, 40], [39, 45]]), 16.0, 40), [[1, 39], [1, 39]]
     )
     assert evaluation_pairs(_case(None), 16.0, 40).shape == (0, 2)
+
+
+def test_malformed_pairs_are_named_where_they_are_read():
     with pytest.raises(InputError, match=r"evaluation_pairs\[0\]"):
-        evaluation_pairs(_case([{"frame_a": 1}]), 16.0, 40)
+        read_evaluation_pairs([{"frame_a": 1}], "scenes.json")
+    with pytest.raises(InputError, match=r"evaluation_pairs\[1\]\.quality_score.*'best'"):
+        read_evaluation_pairs([[1, 2], {"frame_a": 1, "frame_b": 3, "quality_score": "best"}], "s")
+    with pytest.raises(InputError, match="a list of pairs"):
+        read_evaluation_pairs({"frame_a": 1}, "scenes.json")
 
 
 def test_the_revisit_evaluator_scores_the_pairs_and_leaves_cases_without_them_blank():
@@ -116,6 +124,8 @@ def test_the_reader_puts_the_scenes_evaluation_pairs_in_the_case(tmp_path):
     meta = {"scenes": [{"scene_id": "indoor_001", "prompt": "p", "evaluation_pairs": pairs}]}
     (root / SPLIT_DIRS["hard_60s"] / "scene_trajectories_v2.json").write_text(json.dumps(meta))
     cases = {case.id: case for case in read_benchmark(root)[0]}
-    assert cases["hard_60s/indoor_001"].extras["evaluation_pairs"] == pairs
-    assert "evaluation_pairs" not in cases["hard_60s/outdoor_001"].extras
-    assert "evaluation_pairs" not in cases["simple_60s/indoor_001"].extras
+    assert cases["hard_60s/indoor_001"].evaluation_pairs == (
+        EvaluationPair(3, 40, quality_score=0.2, distance_m=0.1),
+    )
+    assert cases["hard_60s/outdoor_001"].evaluation_pairs == ()
+    assert cases["simple_60s/indoor_001"].evaluation_pairs == ()

@@ -61,8 +61,8 @@ def clip():
 
 def _inputs(clip, video: FrameSequence, depth, reference: FrameSequence) -> EvalInput:
     inputs = eval_input(clip.frames[:1], clip.truth)  # the case with its revisit pairs
-    extras = inputs.case.extras
-    case = Case("room_001", Path("unused.png"), "", clip.truth, "synthetic", extras=extras)
+    pairs = inputs.case.evaluation_pairs
+    case = Case("room_001", Path("unused.png"), "", clip.truth, "synthetic", evaluation_pairs=pairs)
     return EvalInput(case, clip.truth, video, Generation(video, depth=depth), reference)
 
 

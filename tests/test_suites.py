@@ -147,8 +147,8 @@ def test_one_minute_falls_back_to_the_labelled_mirror(monkeypatch, capsys):
     assert (suite.frames, suite.fps, suite.resolution) == (961, 16, (640, 360))  # a real minute
     # one case per split, each walking a returning path: revisit pairs for every model
     assert [case.id for case in suite.cases] == ["simple_60s/room_001", "hard_60s/room_001"]
-    assert all(case.extras.get("evaluation_pairs") for case in suite.cases)
-    assert all("world" in case.extras for case in suite.cases)
+    assert all(case.evaluation_pairs for case in suite.cases)
+    assert all(case.world is not None for case in suite.cases)
     assert suite.model_options["sana-wm"] == {"preset": "tiny", "steps": 8}
 
 

@@ -63,7 +63,7 @@ def test_mirror_reads_back_as_synthetic_cases(mirror):
     variants = set()
     for scene_id, smooth in by_split["simple_60s"].items():
         hard = by_split["hard_60s"][scene_id]
-        assert smooth.extras["world"] == hard.extras["world"]
+        assert smooth.world == hard.world is not None
         np.testing.assert_allclose(smooth.trajectory.c2w[0], hard.trajectory.c2w[0], atol=1e-12)
         assert smooth.trajectory.image_size == (WIDTH, HEIGHT)
         assert smooth.category == scene_id.rsplit("_", 1)[0]
@@ -73,7 +73,7 @@ def test_mirror_reads_back_as_synthetic_cases(mirror):
         variants |= {entry["variant"] for entry in listed if entry["scene_id"] == scene_id}
     assert variants <= set(FAMILIES["return"])  # every category's first scene comes back
     case = by_split["simple_60s"]["garden_001"]
-    world = world_from_spec(case.extras["world"])
+    world = world_from_spec(case.world.as_dict())
     rgb, _ = world.render(case.trajectory.c2w[0], case.trajectory.intrinsics[0], WIDTH, HEIGHT)
     assert np.array_equal(np.asarray(Image.open(case.image_path)), rgb)
 
@@ -96,13 +96,11 @@ def test_returning_scenes_list_sana_wm_bench_evaluation_pairs(tmp_path):
     cases, failures = read_benchmark(root)
     assert failures == []
     for case in cases:
-        pairs = case.extras["evaluation_pairs"]
+        pairs = case.evaluation_pairs
         assert 1 <= len(pairs) <= 5, case.id
         for pair in pairs:
-            assert set(pair) == {"frame_a", "frame_b", "distance_m", "angle_diff_deg",
-                                 "quality_score"}  # fmt: skip
-            assert 0 <= pair["frame_a"] < pair["frame_b"] < 161
-            assert pair["distance_m"] <= 0.3 and pair["angle_diff_deg"] <= 20.0
-            a, b = case.trajectory.c2w[pair["frame_a"]], case.trajectory.c2w[pair["frame_b"]]
-            assert np.linalg.norm(a[:3, 3] - b[:3, 3]) == pytest.approx(pair["distance_m"],
-                                                                      abs=1e-4)  # fmt: skip
+            assert None not in (pair.distance_m, pair.angle_diff_deg, pair.quality_score)
+            assert 0 <= pair.frame_a < pair.frame_b < 161
+            assert pair.distance_m <= 0.3 and pair.angle_diff_deg <= 20.0
+            a, b = case.trajectory.c2w[pair.frame_a], case.trajectory.c2w[pair.frame_b]
+            assert np.linalg.norm(a[:3, 3] - b[:3, 3]) == pytest.approx(pair.distance_m, abs=1e-4)

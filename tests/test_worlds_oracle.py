@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from wmbench.core.errors import InputError
-from wmbench.core.types import Case
+from wmbench.core.types import Case, WorldSpec
 from wmbench.models.base import GenerationRequest, ModelAdapter
 from wmbench.models.oracle import OracleModel, PerturbedOracleModel, world_of
 from wmbench.worlds.cases import ground_truth_video
@@ -35,7 +35,7 @@ def request_for(spec: dict | None, num_frames: int = FRAMES) -> GenerationReques
         prompt="a room",
         trajectory=trajectory,
         split="hard_60s",
-        extras={"world": spec} if spec else {},
+        world=WorldSpec.of(spec) if spec else None,
     )
     return GenerationRequest(
         case=case,

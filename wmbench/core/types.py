@@ -15,10 +15,11 @@ Conventions (the one place they are stated; readers and adapters convert at the 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -171,8 +172,38 @@ def fit_image(image: np.ndarray, width: int, height: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class EvaluationPair:
+    """A SANA-WM-Bench revisit pair: frames ``frame_a`` and ``frame_b`` (at the benchmark's
+    16 fps) where the path returns to a viewpoint; ``quality_score`` ranks the pairs (lower
+    first); the optional fields are None where the dataset gives none."""
+
+    frame_a: int
+    frame_b: int
+    quality_score: float | None = None
+    distance_m: float | None = None
+    angle_diff_deg: float | None = None
+
+
+@dataclass(frozen=True)
+class WorldSpec:
+    """A synthetic world's spec (the JSON object ``wmbench.worlds.scene.World`` is built from),
+    held as canonical JSON text so that a case stays immutable."""
+
+    text: str
+
+    @classmethod
+    def of(cls, spec: Mapping[str, Any]) -> WorldSpec:
+        return cls(json.dumps(spec, sort_keys=True))
+
+    def as_dict(self) -> dict[str, Any]:
+        return json.loads(self.text)
+
+
+@dataclass(frozen=True)
 class Case:
-    """One benchmark item: a first frame, a prompt and the camera path to follow."""
+    """One benchmark item: a first frame, a prompt and the camera path to follow; ``world`` is
+    the synthetic world of a mirror case (a ground truth can be rendered), ``evaluation_pairs``
+    the dataset's revisit pairs."""
 
     id: str
     image_path: Path
@@ -181,7 +212,8 @@ class Case:
     split: str
     category: str = ""
     tags: tuple[str, ...] = ()
-    extras: dict = field(default_factory=dict, compare=False)
+    world: WorldSpec | None = field(default=None, compare=False)
+    evaluation_pairs: tuple[EvaluationPair, ...] = field(default=(), compare=False)
 
     def load_image(self) -> np.ndarray:
         """The first frame as uint8 (H, W, 3) RGB."""

@@ -9,10 +9,10 @@ Layout (see ``../shared/FACTS.md``)::
     <split_dir>/sanawm_export_v2/<scene_id>.npz       c2w (N,4,4), intrinsics (N,3,3),
                                                       fps, num_frames
 
-A case's revisit pairs (the scene's ``evaluation_pairs``, if any) are in
-``Case.extras["evaluation_pairs"]``. The synthetic mirror (``wmbench data synth``) writes the
-same layout plus
-``scene_set/synthetic_worlds.json`` (scene id -> world spec) and ``SYNTHETIC_MIRROR.txt``.
+A case's revisit pairs (the scene's ``evaluation_pairs``, if any) are checked on reading and
+held as ``Case.evaluation_pairs``. The synthetic mirror (``wmbench data synth``) writes the same
+layout plus ``scene_set/synthetic_worlds.json`` (scene id -> world spec, held as
+``Case.world``) and ``SYNTHETIC_MIRROR.txt``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from PIL import Image
 
 from wmbench.core.errors import InputError
 from wmbench.core.files import load_npz, read_json, read_text
-from wmbench.core.types import Case, Trajectory
+from wmbench.core.types import Case, EvaluationPair, Trajectory, WorldSpec
 
 DATASET_NAME = "Efficient-Large-Model/SANA-WM-Bench"
 SPLIT_DIRS = {"simple_60s": "benchmark_v2_smooth_60s", "hard_60s": "benchmark_v2_hard_60s"}
@@ -39,6 +39,7 @@ MIRROR_MARKER = "SYNTHETIC_MIRROR.txt"
 WORLD_SPECS = "scene_set/synthetic_worlds.json"
 SCENES_FILE = "scene_trajectories_v2.json"
 REQUIRED_NPZ_KEYS = ("c2w", "intrinsics", "fps", "num_frames")
+PAIR_NUMBERS = ("quality_score", "distance_m", "angle_diff_deg")  # optional in a pair
 SCENE_ID = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")  # a folder name, never ".."
 
 
@@ -132,7 +133,7 @@ def _read_case(
     row: dict,
     line: tuple[Path, int],
     scenes: dict[str, dict] | InputError,
-    world_specs: dict[str, dict],
+    world_specs: dict[str, WorldSpec],
 ) -> Case:
     manifest, line_number = line
     where = f"{manifest}:{line_number}"
@@ -152,19 +153,49 @@ def _read_case(
     category = scene_id.rsplit("_", 1)[0] if "_" in scene_id else ""
     if isinstance(scenes, InputError):
         raise scenes
-    extras = {"world": world_specs[scene_id]} if scene_id in world_specs else {}
     scene = scenes.get(scene_id, {})
-    if scene.get("evaluation_pairs"):
-        extras["evaluation_pairs"] = scene["evaluation_pairs"]
+    scenes_path = manifest.parents[1] / SCENES_FILE
     return Case(
         id=f"{split}/{scene_id}",
         image_path=image_path,
-        prompt=_prompt(row, where, scene.get("prompt"), manifest.parents[1] / SCENES_FILE),
+        prompt=_prompt(row, where, scene.get("prompt"), scenes_path),
         trajectory=trajectory,
         split=split,
         category=category,
-        extras=extras,
+        world=world_specs.get(scene_id),
+        evaluation_pairs=read_evaluation_pairs(
+            scene.get("evaluation_pairs"), f"{scenes_path} (scene {scene_id})"
+        ),
     )
+
+
+def read_evaluation_pairs(raw: object, where: str) -> tuple[EvaluationPair, ...]:
+    """A scene's ``evaluation_pairs`` as typed pairs: dicts with ``frame_a``, ``frame_b`` and
+    optionally ``quality_score``, ``distance_m``, ``angle_diff_deg`` (NVlabs/Sana's
+    ``eval_unified.py`` reads these), or ``[frame_a, frame_b]``; none when absent or empty.
+    Malformed pairs are an InputError naming ``where`` and the pair."""
+    if not raw:
+        return ()
+    if not isinstance(raw, list):
+        raise InputError(where, "evaluation_pairs", "a list of pairs", type(raw).__name__)
+    pairs = []
+    for number, item in enumerate(raw):
+        entry = item
+        if isinstance(item, list | tuple) and len(item) == 2:
+            entry = {"frame_a": item[0], "frame_b": item[1]}
+        frames = (entry.get("frame_a"), entry.get("frame_b")) if isinstance(entry, dict) else ()
+        if not (len(frames) == 2 and all(isinstance(f, int) and f >= 0 for f in frames)):
+            raise InputError(where, f"evaluation_pairs[{number}]", "frame_a, frame_b: frames >= 0",
+                             repr(item))  # fmt: skip
+        numbers = {}
+        for key in PAIR_NUMBERS:
+            value = entry.get(key)
+            if value is not None and not isinstance(value, int | float):
+                raise InputError(where, f"evaluation_pairs[{number}].{key}", "a number",
+                                 repr(value))  # fmt: skip
+            numbers[key] = None if value is None else float(value)
+        pairs.append(EvaluationPair(*frames, **numbers))
+    return tuple(pairs)
 
 
 def _prompt(row: dict, where: str, scene_prompt: object, scenes_path: Path) -> str:
@@ -241,7 +272,7 @@ def _read_scenes(path: Path) -> dict[str, dict]:
     }
 
 
-def _read_world_specs(root: Path) -> dict[str, dict]:
+def _read_world_specs(root: Path) -> dict[str, WorldSpec]:
     """Scene id -> world spec of the synthetic mirror (every case of it needs its world)."""
     path = root / WORLD_SPECS
     if not path.is_file():
@@ -250,4 +281,7 @@ def _read_world_specs(root: Path) -> dict[str, dict]:
     if not isinstance(specs, dict):
         raise InputError(path, "<top level>", "an object of scene id -> world spec",
                          type(specs).__name__)  # fmt: skip
-    return specs
+    for scene_id, spec in specs.items():
+        if not isinstance(spec, dict):
+            raise InputError(path, scene_id, "a world spec (a JSON object)", type(spec).__name__)
+    return {scene_id: WorldSpec.of(spec) for scene_id, spec in specs.items()}

@@ -3,15 +3,14 @@ compare them (NVlabs/Sana ``tools/metrics/sana_wm/eval_unified.py``:
 ``eval_revisit_consistency``, ``_psnr``, ``_ssim_channel``, ``compute_lpips``,
 ``_remap_frame_index``; read from the public fork HaoyiZhu/NVlabs-Sana at 006a401).
 
-A scene's pairs (``scene_trajectories_v2.json``, read into ``Case.extras["evaluation_pairs"]``:
-dicts with ``frame_a``, ``frame_b`` and optionally ``quality_score``, or ``[frame_a, frame_b]``)
-are frames at ``REFERENCE_FPS`` where the path returns to a viewpoint. The scripts sort them by
-``quality_score`` (999 when absent; lower first), keep ``MAX_PAIRS``, map each frame to the
-video's rate through time when the rates differ, drop pairs that become one frame, and compare
-the two generated frames whole, unwarped: PSNR of uint8 pixels (100 dB when the mean squared
-error is under 1e-10), SSIM per RGB channel with an 11 x 11 uniform window
-(``scipy.ndimage.uniform_filter``, reflected borders, constants (0.01 * 255)^2 and
-(0.03 * 255)^2, the map's mean) averaged over channels, and LPIPS (AlexNet) on [-1, 1] images.
+A scene's pairs (``scene_trajectories_v2.json``, read into ``Case.evaluation_pairs``: frames
+``frame_a``, ``frame_b`` and optionally a ``quality_score``) are frames at ``REFERENCE_FPS`` where
+the path returns to a viewpoint. The scripts sort them by ``quality_score`` (999 when absent; lower
+first), keep ``MAX_PAIRS``, map each frame to the video's rate through time when the rates differ,
+drop pairs that become one frame, and compare the two generated frames whole, unwarped: PSNR of
+uint8 pixels (100 dB when the mean squared error is under 1e-10), SSIM per RGB channel with an 11 x
+11 uniform window (``scipy.ndimage.uniform_filter``, reflected borders, constants (0.01 * 255)^2
+and (0.03 * 255)^2, the map's mean) averaged over channels, and LPIPS (AlexNet) on [-1, 1] images.
 A scene's value is the mean over its pairs.
 
 A frame past the video's end is clamped to the last frame (``min(frame, n_frames - 1)``, as
@@ -29,7 +28,6 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.ndimage import uniform_filter
 
-from wmbench.core.errors import InputError
 from wmbench.core.types import Case, FrameSequence
 from wmbench.evaluators.base import MetricSpec, SetMetric, SetValue
 
@@ -41,25 +39,15 @@ NO_QUALITY = 999.0
 
 def evaluation_pairs(case: Case, video_fps: float, num_frames: int) -> np.ndarray:
     """The case's pairs (K, 2) as frames of a video of ``num_frames`` at ``video_fps``; (0, 2)
-    when it has none. Malformed pairs are an InputError naming the case and the field."""
-    raw = case.extras.get("evaluation_pairs") or []
-    where = f"{case.id} (scene_trajectories_v2.json)"
-    if not isinstance(raw, list):
-        raise InputError(where, "evaluation_pairs", "a list of pairs", type(raw).__name__)
-    pairs = []
-    for number, item in enumerate(raw):
-        if isinstance(item, dict):
-            frames, quality = (item.get("frame_a"), item.get("frame_b")), item.get("quality_score")
-        else:
-            frames, quality = (tuple(item) if isinstance(item, list | tuple) else ()), None
-        if not (len(frames) == 2 and all(isinstance(f, int) and f >= 0 for f in frames)):
-            raise InputError(where, f"evaluation_pairs[{number}]", "frame_a, frame_b: frames >= 0",
-                             repr(item))  # fmt: skip
-        pairs.append((NO_QUALITY if quality is None else float(quality), *frames))
-    pairs.sort(key=lambda pair: pair[0])  # stable, as Python's sorted in the scripts
+    when it has none (the reader checked them)."""
+    pairs = sorted(  # stable, as Python's sorted in the scripts
+        case.evaluation_pairs,
+        key=lambda pair: NO_QUALITY if pair.quality_score is None else pair.quality_score,
+    )
     kept = []
-    for _, frame_a, frame_b in pairs[:MAX_PAIRS]:
-        a, b = (min(_video_frame(frame, video_fps), num_frames - 1) for frame in (frame_a, frame_b))
+    for pair in pairs[:MAX_PAIRS]:
+        frames = (pair.frame_a, pair.frame_b)
+        a, b = (min(_video_frame(frame, video_fps), num_frames - 1) for frame in frames)
         if a != b:
             kept.append((a, b))
     return np.array(kept, dtype=int).reshape(-1, 2)

@@ -71,6 +71,6 @@ def case_inputs(case: Case) -> dict[str, str]:
         "trajectory": digest(np.ascontiguousarray(camera, dtype=np.float64).tobytes()),
         "prompt": digest(case.prompt.encode()),
     }
-    if "world" in case.extras:
-        digests["world"] = digest(case.extras["world"])
+    if case.world is not None:
+        digests["world"] = digest(case.world.as_dict())
     return digests

@@ -29,6 +29,7 @@ from scipy.stats import spearmanr
 from wmbench.core import weights
 from wmbench.core.errors import MissingWeightsError
 from wmbench.core.types import Case, Trajectory, Video
+from wmbench.data.sanawm_bench import read_evaluation_pairs
 from wmbench.evaluators import EVALUATORS
 from wmbench.evaluators.base import EvalInput, Evaluator
 from wmbench.evaluators.drift import Drift
@@ -86,10 +87,10 @@ def eval_input(
     """An :class:`EvalInput` for ``frames`` generated along ``trajectory`` from ``prompt``, with
     the path's revisit pairs as the dataset would list them."""
     video = Video(frames, trajectory.fps)
-    pairs = {
-        "evaluation_pairs": evaluation_pairs(trajectory)
-    }  # for the ``sanawm`` revisit protocol
-    case = Case(case_id, Path("<synthetic>"), prompt, trajectory, "synthetic", extras=pairs)
+    pairs = read_evaluation_pairs(evaluation_pairs(trajectory), case_id)  # the ``sanawm`` protocol
+    case = Case(
+        case_id, Path("<synthetic>"), prompt, trajectory, "synthetic", evaluation_pairs=pairs
+    )
     return EvalInput(
         case=case,
         trajectory=trajectory,

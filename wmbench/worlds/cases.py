@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 
 import numpy as np
 
 from wmbench.core.errors import InputError
-from wmbench.core.types import Case, Trajectory
+from wmbench.core.types import Case, Trajectory, WorldSpec
 from wmbench.data.spool import FrameSpool
 from wmbench.worlds.scene import World
 
 
 @lru_cache(maxsize=2)  # a case is rendered by the oracle model and for the reference
-def _world(spec_json: str) -> World:
-    return World(json.loads(spec_json))
+def _world(spec: WorldSpec) -> World:
+    return World(spec.as_dict())
 
 
 def is_synthetic(case: Case) -> bool:
     """Whether the case carries a synthetic world spec (a ground truth can be rendered)."""
-    return isinstance(case.extras.get("world"), dict)
+    return case.world is not None
 
 
 def world_of(case: Case) -> World:
-    """The world of a synthetic case (its ``extras["world"]`` spec)."""
-    if not is_synthetic(case):
+    """The world of a synthetic case (its ``world`` spec)."""
+    if case.world is None:
         raise InputError(
-            case.id,
-            "extras['world']",
-            "a synthetic world spec (only synthetic-mirror cases have one)",
-            "none",
+            case.id, "world", "a synthetic world spec (only mirror cases have one)", "none"
         )
-    return _world(json.dumps(case.extras["world"], sort_keys=True))
+    return _world(case.world)
 
 
 def render_to_disk(
