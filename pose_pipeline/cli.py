@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not _save(result, args.out):
         return 2
-    shown = {k: v for k, v in result.summary.items() if k != "config"}
+    shown = {k: v for k, v in result.summary.to_dict().items() if k != "config"}
     if isinstance(result, Annotation):
         print(json.dumps(shown, indent=1, default=str))
         return 0

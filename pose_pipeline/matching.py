@@ -20,6 +20,7 @@ import numpy as np
 import pycolmap
 
 from pose_pipeline.config import AnnotatorConfig
+from pose_pipeline.summary import MatchCounts
 
 DESCRIPTORS_PER_WORD = 40
 MAX_TRAINING_DESCRIPTORS = 60_000
@@ -94,7 +95,7 @@ def probe(database: Path, work: Path, names: list[str], config: AnnotatorConfig)
     return verified, len(pairs)
 
 
-def match(database: Path, work: Path, num_images: int, config: AnnotatorConfig) -> dict[str, int]:
+def match(database: Path, work: Path, num_images: int, config: AnnotatorConfig) -> MatchCounts:
     """Sequential matching of each keyframe with the next ``overlap`` ones, plus loop-closure
     candidates when enabled and the video is longer than the overlap; returns counts of
     matched and verified pairs and of verified pairs further apart than the overlap."""
@@ -115,8 +116,8 @@ def match(database: Path, work: Path, num_images: int, config: AnnotatorConfig) 
         pair_ids, inliers = db.read_two_view_geometry_num_inliers()
         verified = [pair for pair, count in zip(pair_ids, inliers, strict=True) if count > 0]
         spans = [abs(b - a) for a, b in map(pycolmap.pair_id_to_image_pair, verified)]
-        return {
-            "matched_pairs": db.num_matched_image_pairs(),
-            "verified_pairs": len(verified),
-            "loop_pairs": sum(span > config.overlap for span in spans),
-        }
+        return MatchCounts(
+            matched_pairs=db.num_matched_image_pairs(),
+            verified_pairs=len(verified),
+            loop_pairs=sum(span > config.overlap for span in spans),
+        )

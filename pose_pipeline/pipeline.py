@@ -12,7 +12,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pycolmap
@@ -28,6 +30,7 @@ from pose_pipeline.registration import keyframe_poses, register_all_frames
 from pose_pipeline.result import Annotation, AnnotationFailure, FrameStatus
 from pose_pipeline.scale import DepthSource, estimate_scale
 from pose_pipeline.sparse import sparse_model
+from pose_pipeline.summary import AnnotationSummary, ProbePairs
 from wmbench.core.errors import InputError
 from wmbench.core.types import FrameSequence
 
@@ -87,8 +90,9 @@ def annotate(
     config = config or AnnotatorConfig()
     stages = _Stages(progress)
     source = FrameSource(video)
-    summary: dict = {"config": config.to_dict(), "version": ANNOTATOR_VERSION,
-                     "pycolmap": pycolmap.__version__}  # fmt: skip
+    # the summary's fields as the stages find them; the record is built once, at the end
+    found: dict[str, Any] = {"config": config, "version": ANNOTATOR_VERSION,
+                             "pycolmap": pycolmap.__version__}  # fmt: skip
     num_frames = 0
     start = time.perf_counter()
     try:
@@ -105,12 +109,14 @@ def annotate(
             note["text"] = f"{len(keyframes)} keyframes of {num_frames} frames"
         with tempfile.TemporaryDirectory(prefix="pose_pipeline-") as folder, quiet_colmap():
             annotation = _reconstruct(Path(folder), source, camera, keyframes, num_frames, config,
-                                      depth, stages, summary)  # fmt: skip
+                                      depth, stages, found)  # fmt: skip
     except _Failed as failure:
-        summary.update(timings_s=stages.seconds, total_s=round(time.perf_counter() - start, 3))
+        summary = AnnotationSummary(**found, timings_s=dict(stages.seconds),
+                                    total_s=round(time.perf_counter() - start, 3))  # fmt: skip
         return AnnotationFailure(failure.reason, failure.stage, num_frames, summary)
-    summary.update(timings_s=stages.seconds, total_s=round(time.perf_counter() - start, 3))
-    return annotation
+    summary = AnnotationSummary(**found, timings_s=dict(stages.seconds),
+                                total_s=round(time.perf_counter() - start, 3))  # fmt: skip
+    return replace(annotation, summary=summary)
 
 
 def _camera(
@@ -133,8 +139,10 @@ def _reconstruct(
     config: AnnotatorConfig,
     depth: DepthSource | None,
     stages: _Stages,
-    summary: dict,
+    found: dict[str, Any],
 ) -> Annotation:
+    """The stages after ``frames``: an annotation without its summary, whose fields are put in
+    ``found`` as each stage finds them (those of the stages before a failure stay there)."""
     images, database = work / "images", work / "database.db"
     sift_camera = camera.fitted(config.max_image_size)
     with stages.stage("features") as note:
@@ -142,32 +150,31 @@ def _reconstruct(
         extract(database, images, names, sift_camera, config)
         counts = keypoint_counts(database)
         textured = sum(count >= MIN_KEYPOINTS for count in counts.values())
-        summary["mean_keypoints"] = float(np.mean(list(counts.values()) or [0]))
+        found["mean_keypoints"] = float(np.mean(list(counts.values()) or [0]))
         note["text"] = (f"{len(names)} keyframes at {sift_camera.width}x{sift_camera.height}, "
-                        f"{summary['mean_keypoints']:.0f} keypoints each")  # fmt: skip
+                        f"{found['mean_keypoints']:.0f} keypoints each")  # fmt: skip
         if textured < config.min_keyframes:
             raise _Failed("features", f"blank or textureless: {textured} of {len(names)} keyframes "
                           f"have {MIN_KEYPOINTS} or more SIFT keypoints")  # fmt: skip
     with stages.stage("matching") as note:
         verified, probed = probe(database, work, names, config)
-        summary["probe_pairs"] = {"verified": verified, "probed": probed}
+        found["probe_pairs"] = ProbePairs(verified, probed)
         if verified < PROBE_MIN_VERIFIED * probed:
             raise _Failed(
                 "matching",
                 f"no scene geometry: {verified} of {probed} pairs of "
                 "consecutive keyframes verified (noise, or a cut at every keyframe)",
             )
-        summary["matching"] = match(database, work, len(names), config)
-        note["text"] = (f"{summary['matching']['verified_pairs']} verified pairs of "
-                        f"{summary['matching']['matched_pairs']}")  # fmt: skip
-        if summary["matching"]["verified_pairs"] == 0:
+        found["matching"] = matching = match(database, work, len(names), config)
+        note["text"] = f"{matching.verified_pairs} verified pairs of {matching.matched_pairs}"
+        if matching.verified_pairs == 0:
             raise _Failed("matching", "no pair of keyframes could be matched and verified")
     with stages.stage("mapping") as note:
-        reconstruction, summary["mapper"] = reconstruct(
+        reconstruction, found["mapper"] = reconstruct(
             database, images, work / "sparse", len(names), config
         )
         registered = 0 if reconstruction is None else reconstruction.num_reg_images()
-        note["text"] = f"{registered} of {len(names)} keyframes registered ({summary['mapper']})"
+        note["text"] = f"{registered} of {len(names)} keyframes registered ({found['mapper']})"
         if reconstruction is None or registered < config.min_keyframes:
             raise _Failed("mapping", f"{registered} of {len(names)} keyframes registered, "
                           f"need {config.min_keyframes}")  # fmt: skip
@@ -194,7 +201,7 @@ def _reconstruct(
     first = int(np.argmax(valid))
     world_from_model = np.linalg.inv(c2w[first]) @ np.diag([factor, factor, factor, 1.0])
     c2w = np.where(valid[:, None, None], np.linalg.inv(c2w[first]) @ c2w, np.nan)
-    summary.update(
+    found.update(
         num_frames=num_frames,
         num_keyframes=len(keyframes),
         registered_keyframes=registered,
@@ -202,11 +209,11 @@ def _reconstruct(
         posed_fraction=float(valid.mean()),
         mean_reproj_err_px=float(np.nanmean(errors)),
         num_points3d=reconstruction.num_points3D(),
-        scale=None if scale is None else scale.__dict__,
+        scale=scale,
         scale_requested=depth is not None,
         mean_confidence=float(confidence.mean()),
         low_confidence_frames=int((confidence < LOW_CONFIDENCE).sum()),
     )
     sparse = sparse_model(reconstruction, pixel_scale, world_from_model)
-    return Annotation(c2w, status, errors, keyframes, camera.matrix(), scale is not None, summary,
-                      confidence, sparse)  # fmt: skip
+    return Annotation(c2w, status, errors, keyframes, camera.matrix(), scale is not None,
+                      confidence=confidence, sparse=sparse)  # fmt: skip

@@ -25,6 +25,7 @@ from pose_pipeline.mapping import largest_model
 from pose_pipeline.pipeline import quiet_colmap
 from pose_pipeline.registration import keyframe_poses, register_all_frames
 from pose_pipeline.result import Annotation, AnnotationFailure
+from pose_pipeline.summary import AnnotationSummary
 
 PLAIN_OVERLAP = 10
 
@@ -66,8 +67,9 @@ def plain_pycolmap(
                                   verification_options=verification,
                                   device=pycolmap.Device.cpu)  # fmt: skip
         model = largest_model("incremental", database, images, work / "sparse", config)
-    summary = {"total_s": round(time.perf_counter() - start, 3), "num_keyframes": len(keyframes)}
+    total_s = round(time.perf_counter() - start, 3)
     if model is None or model.num_reg_images() < 3:
+        summary = AnnotationSummary(num_keyframes=len(keyframes), total_s=total_s)
         return AnnotationFailure("plain pycolmap registered too few keyframes", "mapping",
                                  count, summary)  # fmt: skip
     poses = {i: (c2w, err * camera.width / sift.width) for i, (c2w, err) in
@@ -77,6 +79,10 @@ def plain_pycolmap(
     valid = np.isfinite(c2w).all(axis=(1, 2))
     first = int(np.argmax(valid))
     c2w = np.where(valid[:, None, None], np.linalg.inv(c2w[first]) @ c2w, np.nan)
-    summary.update(registered_keyframes=model.num_reg_images(),
-                   registration_rate=model.num_reg_images() / len(keyframes))  # fmt: skip
+    summary = AnnotationSummary(
+        num_keyframes=len(keyframes),
+        registered_keyframes=model.num_reg_images(),
+        registration_rate=model.num_reg_images() / len(keyframes),
+        total_s=total_s,
+    )
     return Annotation(c2w, status, errors, keyframes, camera.matrix(), False, summary, confidence)

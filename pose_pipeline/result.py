@@ -6,11 +6,11 @@ import json
 from dataclasses import dataclass, field
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from pose_pipeline.sparse import SparseModel
+from pose_pipeline.summary import AnnotationSummary
 
 
 class FrameStatus(IntEnum):
@@ -26,10 +26,10 @@ class Annotation:
     ``reproj_err_px`` (N,) is the mean reprojection error of a registered keyframe's
     observations in input-frame pixels (NaN elsewhere). ``confidence`` (N,) in [0, 1] is how
     well the reconstruction supports each pose (:mod:`pose_pipeline.confidence`; 0 where
-    failed). ``summary`` holds registration rate, mean reprojection error and confidence, scale
-    details, timings per stage and the configuration. ``sparse`` is the reconstruction's points
-    and observations in the same frame and unit (kept in memory for the evaluators that judge
-    the scene's geometry; :meth:`save` leaves it out)."""
+    failed). ``summary`` is the annotator's own figures (:class:`AnnotationSummary`).
+    ``sparse`` is the reconstruction's points and observations in the same frame and unit
+    (kept in memory for the evaluators that judge the scene's geometry; :meth:`save` leaves it
+    out)."""
 
     c2w: np.ndarray
     status: np.ndarray
@@ -37,7 +37,7 @@ class Annotation:
     keyframes: np.ndarray
     intrinsics: np.ndarray
     metric: bool
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: AnnotationSummary = field(default_factory=AnnotationSummary)
     confidence: np.ndarray | None = None
     sparse: SparseModel | None = field(default=None, repr=False)
 
@@ -55,7 +55,7 @@ class Annotation:
             keyframes=self.keyframes,
             intrinsics=self.intrinsics,
             metric=self.metric,
-            summary=json.dumps(self.summary),
+            summary=json.dumps(self.summary.to_dict()),
             **({} if self.confidence is None else {"confidence": self.confidence}),
         )
 
@@ -67,7 +67,7 @@ class AnnotationFailure:
     reason: str
     stage: str
     num_frames: int
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: AnnotationSummary = field(default_factory=AnnotationSummary)
 
     @property
     def valid(self) -> np.ndarray:
@@ -80,14 +80,14 @@ class AnnotationFailure:
             reason=self.reason,
             stage=self.stage,
             num_frames=self.num_frames,
-            summary=json.dumps(self.summary),
+            summary=json.dumps(self.summary.to_dict()),
         )
 
 
 def load(path: Path) -> Annotation | AnnotationFailure:
     """Read what :meth:`Annotation.save` or :meth:`AnnotationFailure.save` wrote."""
     with np.load(path) as data:
-        summary = json.loads(str(data["summary"]))
+        summary = AnnotationSummary.from_dict(json.loads(str(data["summary"])), path)
         if "failed" in data:
             return AnnotationFailure(
                 str(data["reason"]), str(data["stage"]), int(data["num_frames"]), summary

@@ -15,6 +15,7 @@ import pytest
 import wmbench.core.files as files
 from pose_pipeline import cli as pose_cli
 from pose_pipeline.result import Annotation, load
+from pose_pipeline.summary import AnnotationSummary
 from tests.faults import (
     CASES,
     assert_names,
@@ -224,7 +225,7 @@ def annotated(tmp_path, monkeypatch):
         Image.fromarray(np.full((32, 32, 3), index, np.uint8)).save(frames / f"{index}.png")
     result = Annotation(
         np.repeat(np.eye(4)[None], 3, 0), np.ones(3, int), np.zeros(3), np.arange(3),
-        np.eye(3), metric=True, summary={"registration_rate": 1.0},
+        np.eye(3), metric=True, summary=AnnotationSummary(registration_rate=1.0),
     )  # fmt: skip
     monkeypatch.setattr(pose_cli, "annotate", lambda *args, **kwargs: result)
     return frames

@@ -49,7 +49,7 @@ def test_a_corrupted_stretch_shows_as_low_confidence(corrupted, tmp_path):
     assert confidence[19:25].max() < LOW_CONFIDENCE  # the middle of the stretch
     clean = np.r_[0:12, 32:40]
     assert np.median(confidence[clean]) > 0.8
-    assert corrupted.summary["low_confidence_frames"] >= 6
+    assert corrupted.summary.low_confidence_frames >= 6
     corrupted.save(tmp_path / "poses.npz")
     np.testing.assert_array_equal(load(tmp_path / "poses.npz").confidence, confidence)
     assert (corrupted.status[16:28] != FrameStatus.REGISTERED).all()

@@ -43,16 +43,16 @@ def test_oracle_clip_is_recovered_in_metres(annotation, clip):
     assert metrics["trans_err_pct_of_path/wmbench"] < 1.0
     assert metrics["scale_factor/wmbench"] == pytest.approx(1.0, abs=0.02)
     assert metrics["metric_path_length_ratio"] == pytest.approx(1.0, abs=0.02)
-    assert annotation.summary["registration_rate"] == 1.0
-    probe = annotation.summary["probe_pairs"]  # consecutive keyframes of a real video verify
-    assert probe["probed"] > 0 and probe["verified"] == probe["probed"]
-    assert annotation.summary["mean_reproj_err_px"] < 1.0
+    assert annotation.summary.registration_rate == 1.0
+    probe = annotation.summary.probe_pairs  # consecutive keyframes of a real video verify
+    assert probe.probed > 0 and probe.verified == probe.probed
+    assert annotation.summary.mean_reproj_err_px < 1.0
     keyframes = np.zeros(len(clip.truth), dtype=bool)
     keyframes[annotation.keyframes] = True
     assert (annotation.status[keyframes] == FrameStatus.REGISTERED).all()
     assert (annotation.status[~keyframes] == FrameStatus.INTERPOLATED).all()
     np.testing.assert_allclose(annotation.c2w[0], np.eye(4), atol=1e-12)
-    assert set(annotation.summary["timings_s"]) == {
+    assert set(annotation.summary.timings_s) == {
         "frames", "features", "matching", "mapping", "registration", "scale"
     }  # fmt: skip
 

@@ -1,6 +1,8 @@
 """pose_pipeline stages that need no reconstruction: keyframes, intrinsics, interpolation,
 failures of bad videos, the CLI's input handling, depth sources and result files."""
 
+import json
+
 import cv2
 import numpy as np
 import pytest
@@ -13,7 +15,8 @@ from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.frames import select_keyframes
 from pose_pipeline.mapping import _incremental_options
 from pose_pipeline.registration import register_all_frames
-from pose_pipeline.scale import DepthFolder, _sample
+from pose_pipeline.scale import DepthFolder, ScaleEstimate, _sample
+from pose_pipeline.summary import AnnotationSummary, MatchCounts, ProbePairs
 from wmbench.core.errors import InputError, MissingWeightsError
 
 K = np.array([[200.0, 0, 159.5], [0, 200.0, 89.5], [0, 0, 1]])
@@ -100,7 +103,7 @@ def test_bad_videos_end_as_failures_with_a_reason(frames, stage, reason):
     assert result.stage == stage and reason in result.reason
     assert result.valid.shape == (len(frames),) and not result.valid.any()
     if stage == "matching":  # the probe stopped it: the full matching never ran
-        assert "matching" not in result.summary and result.summary["probe_pairs"]["probed"] > 0
+        assert result.summary.matching is None and result.summary.probe_pairs.probed > 0
 
 
 def test_cli_rejects_bad_intrinsics_and_writes_failures(tmp_path, capsys):
@@ -118,15 +121,46 @@ def test_cli_rejects_bad_intrinsics_and_writes_failures(tmp_path, capsys):
     assert isinstance(failure, AnnotationFailure) and "textureless" in failure.reason
 
 
+SUMMARY = AnnotationSummary(
+    config=AnnotatorConfig(stride=2), version="7", pycolmap="4.2.0", mean_keypoints=812.5,
+    probe_pairs=ProbePairs(15, 16), matching=MatchCounts(40, 38, 3), mapper="incremental",
+    num_frames=3, num_keyframes=2, registered_keyframes=2, registration_rate=1.0,
+    posed_fraction=1.0, mean_reproj_err_px=0.25, num_points3d=900,
+    scale=ScaleEstimate(1.02, 0.01, 300, 2, "exact"), scale_requested=True,
+    mean_confidence=0.9, low_confidence_frames=0, timings_s={"frames": 0.1}, total_s=1.5,
+)  # fmt: skip
+
+
 def test_annotation_files_round_trip(tmp_path):
     poses = np.repeat(np.eye(4)[None], 3, 0)
     status = np.array([1, 2, 1], np.int8)
     errors = np.array([0.3, np.nan, 0.2])
-    annotation = Annotation(poses, status, errors, np.array([0, 2]), K, True, {"rate": 1.0})
+    annotation = Annotation(poses, status, errors, np.array([0, 2]), K, True, SUMMARY)
     annotation.save(tmp_path / "a.npz")
     again = load(tmp_path / "a.npz")
     assert isinstance(again, Annotation) and again.metric and again.summary == annotation.summary
     np.testing.assert_array_equal(again.status, annotation.status)
+    failure = AnnotationFailure("blank", "features", 3, AnnotationSummary(mean_keypoints=2.0))
+    failure.save(tmp_path / "f.npz")
+    assert load(tmp_path / "f.npz") == failure
+
+
+def test_annotation_files_written_before_the_typed_summary_still_load(tmp_path):
+    """The summary was a dict with the same keys (config and scale as dicts): it loads as the
+    record; a key the record does not know is an error naming the file and the key."""
+    old = {"config": AnnotatorConfig(stride=2).to_dict(), "probe_pairs": {"verified": 15,
+           "probed": 16}, "scale": {"scale": 1.02, "spread": 0.01, "samples": 300, "frames": 2,
+           "source": "exact"}, "registration_rate": 1.0, "timings_s": {"frames": 0.1}}  # fmt: skip
+    arrays = {"c2w": np.repeat(np.eye(4)[None], 3, 0), "status": np.ones(3, np.int8),
+              "reproj_err_px": np.zeros(3), "keyframes": np.arange(3), "intrinsics": K,
+              "metric": True}  # fmt: skip
+    np.savez(tmp_path / "old.npz", **arrays, summary=json.dumps(old))
+    summary = load(tmp_path / "old.npz").summary
+    assert summary.config == AnnotatorConfig(stride=2) and summary.probe_pairs.probed == 16
+    assert summary.scale.spread == 0.01 and summary.to_dict() == old
+    np.savez(tmp_path / "odd.npz", **arrays, summary=json.dumps({"rate": 1.0}))
+    with pytest.raises(InputError, match=r"odd\.npz.*summary.*unknown keys \['rate'\]"):
+        load(tmp_path / "odd.npz")
 
 
 def test_depth_folder_and_sampling(tmp_path):

@@ -1,6 +1,6 @@
 """The ``sanawm`` revisit protocol: PSNR and SSIM (11x11 uniform window) pinned to hand-derived
 values and a plain numpy twin, the pair selection of SANA-WM-Bench's scripts, the evaluators'
-new metrics (NaN without pairs), and the reader putting ``evaluation_pairs`` in ``Case.evaluation_pairs``."""
+new metrics (NaN without pairs), and the reader typing the pairs (``Case.evaluation_pairs``)."""
 
 import json
 from pathlib import Path

@@ -287,16 +287,18 @@ def _estimator_metrics(poses: EstimatedPoses) -> dict[str, float]:
     if annotation is None:
         return {"annotation_failed": float(failed)}
     summary = annotation.summary
+    low_confidence = summary.low_confidence_frames
     metrics = {
-        "registration_rate": float(summary.get("registration_rate", 0.0)),
+        "registration_rate": float(summary.registration_rate or 0.0),
         "annotation_failed": float(failed),
-        "annotator_seconds": float(summary.get("total_s", 0.0)),
+        "annotator_seconds": float(summary.total_s or 0.0),
         "annotator_low_confidence_fraction": float(
-            summary.get("low_confidence_frames", len(poses.valid)) / len(poses.valid)
+            (len(poses.valid) if low_confidence is None else low_confidence) / len(poses.valid)
         ),
     }
     if not poses.failure:
-        metrics["annotator_reproj_err_px"] = float(summary.get("mean_reproj_err_px", np.nan))
+        reproj = summary.mean_reproj_err_px
+        metrics["annotator_reproj_err_px"] = float(np.nan if reproj is None else reproj)
     if poses.metric:
-        metrics["annotator_depth_spread"] = float(summary["scale"]["spread"])
+        metrics["annotator_depth_spread"] = float(summary.scale.spread)
     return metrics

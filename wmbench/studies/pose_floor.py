@@ -90,7 +90,7 @@ def score_annotation(result: Annotation | AnnotationFailure, truth: Trajectory) 
     if isinstance(result, Annotation) and result.metric and valid.all():
         travelled = float(np.linalg.norm(np.diff(est[:, :3, 3], axis=0), axis=1).sum())
         metrics["metric_path_length_ratio"] = travelled / path
-    summary = {k: v for k, v in result.summary.items() if k != "config"}
+    summary = {k: v for k, v in result.summary.to_dict().items() if k != "config"}
     return {"metrics": metrics, "annotator": summary, "path_length_m": path}
 
 
