@@ -19,6 +19,7 @@ import numpy as np
 from wmbench.core import weights
 from wmbench.core.resources import ResourceUsage
 from wmbench.core.types import Case, FrameSequence, Trajectory, frames_from
+from wmbench.evaluators.identity import EvaluatorIdentity
 from wmbench.models.base import Generation
 
 T = TypeVar("T")
@@ -205,10 +206,10 @@ class Evaluator(ABC):
     def evaluate(self, inputs: EvalInput) -> EvalResult:
         """The metrics of one case."""
 
-    def identity(self) -> str:
+    def identity(self) -> EvaluatorIdentity:
         """What the model record files this evaluator's scores under: ``version``, plus the
         settings that change its numbers (e.g. the camera evaluator's pose estimator)."""
-        return self.version
+        return EvaluatorIdentity(self.version)
 
     def shared_evaluate(self, inputs: EvalInput) -> EvalResult:
         """:meth:`evaluate`, once per case: an evaluator that builds on another's result (the

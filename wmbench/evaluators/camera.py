@@ -71,6 +71,7 @@ from wmbench.evaluators.camera_scoring import (
     saved_arrays,
     score_poses,
 )
+from wmbench.evaluators.identity import EstimatorIdentity, EvaluatorIdentity
 
 FLOOR_REPORT = shipped("pose_floor.json")
 MONOCULAR_SCENE = "indoor"
@@ -120,13 +121,16 @@ class CameraEvaluator(Evaluator):
             return
         self.sanawm_estimator = candidate
 
-    def identity(self) -> str:
-        settings = self.estimator.settings()
-        text = f"{self.version}; poses {self.estimator.name} {digest(settings, 8)}"
-        if self.sanawm_estimator is not None:
-            sanawm = self.sanawm_estimator
-            text += f"; sanawm poses {sanawm.name} {digest(sanawm.settings(), 8)}"
-        return text
+    def identity(self) -> EvaluatorIdentity:
+        poses = EstimatorIdentity(self.estimator.name, digest(self.estimator.settings(), 8))
+        sanawm = self.sanawm_estimator
+        return EvaluatorIdentity(
+            self.version,
+            poses,
+            None
+            if sanawm is None
+            else EstimatorIdentity(sanawm.name, digest(sanawm.settings(), 8)),
+        )
 
     def limitations(self) -> list[str]:
         return [self.limitation] if self.limitation else []

@@ -23,7 +23,7 @@ and the means over consecutive windows of ``window_s`` seconds (by start frame).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,6 +31,7 @@ from wmbench.evaluators import camera_metrics
 from wmbench.evaluators.base import EvalInput, EvalResult, MetricSpec, SetMetric
 from wmbench.evaluators.camera import CameraEvaluator
 from wmbench.evaluators.camera_scoring import placed
+from wmbench.evaluators.identity import EvaluatorIdentity
 from wmbench.models.controls.poses import LATENT_STRIDE
 
 STEPS = ("1s", "control_step")
@@ -157,8 +158,8 @@ class LocalControl(CameraPoses):
             ]  # fmt: skip
         return specs
 
-    def identity(self) -> str:
-        return f"{super().identity()}; control step {self.control_step_frames}"
+    def identity(self) -> EvaluatorIdentity:
+        return replace(super().identity(), control_step_frames=self.control_step_frames)
 
     def steps(self, inputs: EvalInput) -> dict[str, int]:
         """Frames per step: ``1s`` and ``control_step`` (the generation's own, when it says)."""

@@ -23,7 +23,7 @@ def ready_evaluators(
         identities[name] = f"{name} (package missing)"
         try:
             evaluator = build_evaluator(name, suite.evaluator_options.get(name, {}))
-            identities[name] = evaluator.identity()
+            identities[name] = evaluator.identity().text()
             evaluator.check_available()
         except (MissingWeightsError, MissingPackage) as error:
             if strict:

@@ -207,7 +207,7 @@ def _run_model(
         version=info.version,
         device=info.device,
         config=adapter.config(),
-        evaluators={e.name: e.identity() for e in evaluators},
+        evaluators={e.name: e.identity().text() for e in evaluators},
         skipped_evaluators=skipped,
         metrics=_declared(evaluators),
     )

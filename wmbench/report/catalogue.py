@@ -38,7 +38,8 @@ def catalogue() -> tuple[list[MetricEntry], dict[str, str]]:
         except (ImportError, OSError, RuntimeError) as error:
             broken[name] = f"{type(error).__name__}: {error}"
             continue
-        weights, identity = tuple(evaluator.weight_entries), f"{name} v{evaluator.identity()}"
+        weights = tuple(evaluator.weight_entries)
+        identity = f"{name} v{evaluator.identity().text()}"
         for level, specs in (("case", evaluator.metric_specs()), ("set", evaluator.set_specs())):
             entries += [
                 MetricEntry(spec.name, spec.unit, spec.higher_is_better, name, identity,

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from wmbench.core.errors import InputError
+from wmbench.evaluators.identity import EvaluatorIdentity
 from wmbench.harness.records import OK, DeclaredMetric, ModelRecord, RunRecord, Summary
 from wmbench.harness.store import CASE_COLUMNS, RunStore
 from wmbench.harness.summary import ALL_SPLITS
@@ -56,12 +57,14 @@ class Run:
         return self.record.video_seconds()
 
     def pose_estimator(self, model_key: str) -> str:
-        """The pose estimator behind a model's camera metrics, as its record files the camera
-        evaluator (``2; poses pycolmap 1a2b3c4d``); "" when there is none."""
+        """The pose estimator behind a model's camera metrics, from the camera evaluator's
+        identity in its record; "" when there is none."""
         model = self.models.get(model_key)
-        identity = model.evaluators.get("camera", "") if model else ""
-        _, found, rest = identity.partition("poses ")
-        return rest.split()[0] if found and rest else ""
+        if model is None or "camera" not in model.evaluators:
+            return ""
+        where = self.path / "models" / f"{model_key}.json"
+        identity = EvaluatorIdentity.from_text(model.evaluators["camera"], where)
+        return "" if identity.poses is None else identity.poses.name
 
     def ran(self, model_key: str) -> bool:
         model = self.models.get(model_key)
