@@ -186,14 +186,18 @@ class Evaluator(ABC):
 
     Capabilities are declared as class attributes: ``weight_entries`` (the weight-store
     entries a learned evaluator loads; :meth:`check_available` requires them),
-    ``needs_reference`` (the ground-truth video of synthetic cases). Networks are loaded lazily
-    into the instance (:meth:`network`) and freed by :meth:`release`.
+    ``needs_reference`` (the ground-truth video of synthetic cases), ``requires`` (the
+    evaluators whose results or shared artefacts this one reads: the harness runs those the
+    suite lists before it, so it reads what they computed with the suite's options; one the
+    suite does not list, it computes itself). Networks are loaded lazily into the instance
+    (:meth:`network`) and freed by :meth:`release`.
     """
 
     name: ClassVar[str]
     version: ClassVar[str]
     weight_entries: ClassVar[tuple[str, ...]] = ()
     needs_reference: ClassVar[bool] = False
+    requires: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         self._networks: dict[str, Any] = {}

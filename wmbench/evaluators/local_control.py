@@ -124,6 +124,8 @@ class CameraPoses(CameraEvaluator):
     estimator), its identity and the case's shared estimate, without its set metrics or notes
     (those stay with ``camera``)."""
 
+    requires = ("camera",)  # its poses (:data:`camera.POSES`), estimated with the suite's options
+
     def set_metrics(self) -> list[SetMetric]:
         return []
 

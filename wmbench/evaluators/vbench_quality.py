@@ -1,12 +1,12 @@
 """``vbench_quality_score``: VBench's quality score of one video from its seven quality dimensions.
 
 Each dimension (:data:`vbench_dimensions.DIMENSIONS`) is read from the evaluator that reports it:
-the suite's own run of that evaluator in the same case when it ran first
-(:meth:`Evaluator.shared_evaluate`), else computed here by an instance this evaluator owns
-(and releases with its own networks). The score is VBench's weighted mean of the min-max
-normalised dimensions
-(:func:`vbench_dimensions.quality_score`); ``vbench_quality_score_pct`` is the same x 100, the
-"VBench Overall" column of the SANA-WM-Bench tables.
+the suite's own run of that evaluator in the same case when the suite lists it (the harness runs it
+first: ``requires``; :meth:`Evaluator.shared_evaluate`), else computed here by an instance this
+evaluator owns (and releases with its own networks). The score is VBench's weighted mean of the
+min-max normalised dimensions (:func:`vbench_dimensions.quality_score`);
+``vbench_quality_score_pct`` is the same x 100, the "VBench Overall" column of the SANA-WM-Bench
+tables.
 
 ``vbench_quality_score_pct/sanawm`` is the set-level score as SANA-WM-Bench's ``eval_unified.py``
 makes its "VBench Overall" (HaoyiZhu/NVlabs-Sana at 006a401): VBench scores each dimension over
@@ -84,6 +84,7 @@ class VBenchQualityScore(Evaluator):
 
     name = "vbench_quality_score"
     version = "1"
+    requires = tuple(d.evaluator for d in DIMENSIONS)
 
     def __init__(self) -> None:
         super().__init__()

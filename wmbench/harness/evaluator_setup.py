@@ -1,5 +1,6 @@
 """The evaluators of a run: built from the suite's options, checked for their weights and
-packages, and the reason each one that cannot run here is skipped."""
+packages, the reason each one that cannot run here is skipped, and the order they run in (each
+after the evaluators it requires)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,7 @@ def ready_evaluators(
         evaluators.append(evaluator)
         for line in evaluator.limitations():
             log(f"evaluator {name}: {line}")
+    evaluators = in_dependency_order(evaluators, f"suite '{suite.name}'")
     if weights_missing:
         log(
             f"  place those files in the weight store ({weights.store_root()}, set by "
@@ -44,6 +46,33 @@ def ready_evaluators(
             "folder) on a machine with internet; `python -m wmbench weights list` shows the store"
         )
     return evaluators, skipped, identities
+
+
+def in_dependency_order(evaluators: list[Evaluator], where: str) -> list[Evaluator]:
+    """``evaluators`` (in the suite's order) ordered so that each runs after those among them
+    it ``requires``, else in the suite's order; an InputError naming ``where``'s
+    ``evaluators`` when a requirement is no registered evaluator or requirements form a cycle."""
+    registered = set(EVALUATORS.names())
+    for evaluator in evaluators:
+        unknown = [name for name in evaluator.requires if name not in registered]
+        if unknown:
+            raise InputError(where, "evaluators",
+                             f"'{evaluator.name}' to require registered evaluators",
+                             f"{', '.join(unknown)} (not registered)")  # fmt: skip
+    listed = {evaluator.name for evaluator in evaluators}
+    waiting, ordered, placed = list(evaluators), [], set()
+    while waiting:
+        ready = [e for e in waiting if all(r in placed or r not in listed for r in e.requires)]
+        if not ready:
+            cycle = "; ".join(
+                f"{e.name} requires {', '.join(r for r in e.requires if r not in placed)}"
+                for e in waiting
+            )
+            raise InputError(where, "evaluators", "requirements without a cycle", cycle)
+        ordered.append(ready[0])
+        placed.add(ready[0].name)
+        waiting.remove(ready[0])
+    return ordered
 
 
 def build_evaluator(name: str, options: dict[str, Any]) -> Evaluator:
