@@ -91,7 +91,7 @@ def annotate(
     stages = _Stages(progress)
     source = FrameSource(video)
     # the summary's fields as the stages find them; the record is built once, at the end
-    found: dict[str, Any] = {"config": config, "version": ANNOTATOR_VERSION,
+    found: dict[str, Any] = {"config": config.to_dict(), "version": ANNOTATOR_VERSION,
                              "pycolmap": pycolmap.__version__}  # fmt: skip
     num_frames = 0
     start = time.perf_counter()

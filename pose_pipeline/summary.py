@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from pose_pipeline.config import AnnotatorConfig
 from pose_pipeline.scale import ScaleEstimate
 from wmbench.core.errors import InputError
 
@@ -33,7 +32,6 @@ class MatchCounts:
 
 
 NESTED = {
-    "config": AnnotatorConfig,
     "probe_pairs": ProbePairs,
     "matching": MatchCounts,
     "scale": ScaleEstimate,
@@ -44,9 +42,11 @@ NESTED = {
 class AnnotationSummary:
     """What one annotation found and cost. ``timings_s``: seconds per stage; ``total_s``: the
     whole call; ``mapper``: the mapper whose model was kept; ``scale``: None when no depth was
-    given or none was usable (``scale_requested`` tells which)."""
+    given or none was usable (``scale_requested`` tells which); ``config``: the settings as the
+    annotator of ``version`` recorded them (``AnnotatorConfig.to_dict()``: a file from an older
+    annotator keeps the settings it had, never today's defaults)."""
 
-    config: AnnotatorConfig | None = None
+    config: Mapping[str, Any] | None = None
     version: str | None = None
     pycolmap: str | None = None
     mean_keypoints: float | None = None

@@ -122,7 +122,7 @@ def test_cli_rejects_bad_intrinsics_and_writes_failures(tmp_path, capsys):
 
 
 SUMMARY = AnnotationSummary(
-    config=AnnotatorConfig(stride=2), version="7", pycolmap="4.2.0", mean_keypoints=812.5,
+    config=AnnotatorConfig(stride=2).to_dict(), version="7", pycolmap="4.2.0", mean_keypoints=812.5,
     probe_pairs=ProbePairs(15, 16), matching=MatchCounts(40, 38, 3), mapper="incremental",
     num_frames=3, num_keyframes=2, registered_keyframes=2, registration_rate=1.0,
     posed_fraction=1.0, mean_reproj_err_px=0.25, num_points3d=900,
@@ -146,9 +146,10 @@ def test_annotation_files_round_trip(tmp_path):
 
 
 def test_annotation_files_written_before_the_typed_summary_still_load(tmp_path):
-    """The summary was a dict with the same keys (config and scale as dicts): it loads as the
-    record; a key the record does not know is an error naming the file and the key."""
-    old = {"config": AnnotatorConfig(stride=2).to_dict(), "probe_pairs": {"verified": 15,
+    """The summary was a dict with the same keys (scale and probe as dicts): it loads as the
+    record, an older annotator's settings as it recorded them; a key the record does not know
+    is an error naming the file and the key."""
+    old = {"config": {"stride": 2, "overlap": 8}, "probe_pairs": {"verified": 15,
            "probed": 16}, "scale": {"scale": 1.02, "spread": 0.01, "samples": 300, "frames": 2,
            "source": "exact"}, "registration_rate": 1.0, "timings_s": {"frames": 0.1}}  # fmt: skip
     arrays = {"c2w": np.repeat(np.eye(4)[None], 3, 0), "status": np.ones(3, np.int8),
@@ -156,7 +157,7 @@ def test_annotation_files_written_before_the_typed_summary_still_load(tmp_path):
               "metric": True}  # fmt: skip
     np.savez(tmp_path / "old.npz", **arrays, summary=json.dumps(old))
     summary = load(tmp_path / "old.npz").summary
-    assert summary.config == AnnotatorConfig(stride=2) and summary.probe_pairs.probed == 16
+    assert summary.config == {"stride": 2, "overlap": 8} and summary.probe_pairs.probed == 16
     assert summary.scale.spread == 0.01 and summary.to_dict() == old
     np.savez(tmp_path / "odd.npz", **arrays, summary=json.dumps({"rate": 1.0}))
     with pytest.raises(InputError, match=r"odd\.npz.*summary.*unknown keys \['rate'\]"):
