@@ -143,11 +143,30 @@ def _masked_gates(
     return beta.float(), decay.float()
 
 
-def _per_token_rows(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
-    """(B, H, D, N) -> (B, N, H * D) in ``dtype``. Masked tokens are zero already (their queries
-    are), so the parents' last token mask is not repeated."""
+def token_rows(x: torch.Tensor) -> torch.Tensor:
+    """(B, H, D, N) -> (B, N, H * D): the layout both parents return. Masked tokens are zero
+    already (their queries are), so the parents' last token mask is not repeated."""
     batch, heads, width, tokens = x.shape
-    return x.to(dtype).permute(0, 3, 1, 2).reshape(batch, tokens, heads * width)
+    return x.permute(0, 3, 1, 2).reshape(batch, tokens, heads * width)
+
+
+def to_ray_space(
+    q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, ray_transforms: tuple
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Camera-branch q, k, v (B, H, D, N) into UCPE ray space (q by P^T, k and v by P^-1),
+    back at their pre-UCPE RMS, as the UCPE camera attentions of diffusers do."""
+    _, p_t, p_inv, rope_cam = ray_transforms
+    q_u = _apply_ucpe_transform(q.transpose(-1, -2), p_t, rope_cam).transpose(-1, -2)
+    kv_u = _apply_ucpe_transform(torch.cat([k, v], dim=1).transpose(-1, -2), p_inv, rope_cam)
+    k_u, v_u = kv_u.transpose(-1, -2).chunk(2, dim=1)
+    return tuple(_downscale_to_reference_rms(a, b) for a, b in ((q, q_u), (k, k_u), (v, v_u)))
+
+
+def from_ray_space(out: torch.Tensor, ray_transforms: tuple) -> torch.Tensor:
+    """(B, H, D, N) camera output decoded from ray space (by P) -> (B, N, H * D)."""
+    p, _, _, rope_cam = ray_transforms
+    decoded = _apply_ucpe_transform(out.transpose(-1, -2), p, rope_cam, inverse_rope=True)
+    return token_rows(decoded.transpose(-1, -2))
 
 
 class FastGDNAttention(SanaWMBidirectionalGDNAttention):
@@ -190,7 +209,7 @@ class FastGDNAttention(SanaWMBidirectionalGDNAttention):
         w_z, u_z = _transitions(k, None, beta, decay)
         rows = _bidirectional(self.scan, w_z.mT, u_z)
         out = _per_token(states @ q_rot) / (_per_token(rows @ q) + self.eps)
-        return _per_token_rows(out, dtype)
+        return token_rows(out.to(dtype))
 
 
 class FastGDNCamAttention(SanaWMBidirectionalGDNCamAttention):
@@ -218,13 +237,7 @@ class FastGDNCamAttention(SanaWMBidirectionalGDNCamAttention):
         dtype = value.dtype
         q, k, v = _scaled_heads_first(query, key, value, num_frames)
         before = torch.linalg.vector_norm(k, dim=2, keepdim=True).clamp_min(1e-6)
-        p, p_t, p_inv, rope_cam = ray_transforms
-        q_u = _apply_ucpe_transform(q.transpose(-1, -2), p_t, rope_cam).transpose(-1, -2)
-        kv_u = _apply_ucpe_transform(torch.cat([k, v], dim=1).transpose(-1, -2), p_inv, rope_cam)
-        k_u, v_u = kv_u.transpose(-1, -2).chunk(2, dim=1)
-        q_u, k_u, v_u = (
-            _downscale_to_reference_rms(a, b) for a, b in ((q, q_u), (k, k_u), (v, v_u))
-        )
+        q_u, k_u, v_u = to_ray_space(q, k, v, ray_transforms)
         after = torch.linalg.vector_norm(k_u, dim=2, keepdim=True).clamp_min(1e-6)
         q_u, k_u, v_u = _token_masked(token_valid_mask, q_u, k_u, v_u)
         # the energy UCPE adds to the keys, per frame, discounted from beta
@@ -233,9 +246,7 @@ class FastGDNCamAttention(SanaWMBidirectionalGDNCamAttention):
         beta, decay = _gates(*_masked_gates(beta, decay, beta_valid_mask, decay_valid_mask))
         q_u, k_u, v_u = (_per_frame(x.float(), num_frames) for x in (q_u, k_u, v_u))
         states = _bidirectional(self.scan, *_transitions(k_u, v_u, beta, decay))
-        out = _per_token(states @ q_u).to(dtype).transpose(-1, -2)
-        out = _apply_ucpe_transform(out, p, rope_cam, inverse_rope=True).transpose(-1, -2)
-        return _per_token_rows(out, dtype)
+        return from_ray_space(_per_token(states @ q_u).to(dtype), ray_transforms)
 
 
 def _replacement(module: torch.nn.Module, scan: Scan | None) -> torch.nn.Module | None:
