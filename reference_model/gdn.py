@@ -16,18 +16,20 @@ The attention is bidirectional: frame t reads the forward state (frames up to t)
 backward state of the frames after it, ``B_t = B_{t+1} W_{t+1} + U_{t+1}``, ``B_T = 0``.
 
 The extension point (diffusers 0.42.1, ``models/transformers/transformer_sana_wm.py``):
-``SanaWMBidirectionalGDNAttention`` and ``SanaWMBidirectionalGDNCamAttention`` are plain
-``nn.Module``s, not ``AttentionModuleMixin``s, so they take no attention processor, and the model
-(``ModelMixin, ConfigMixin``, no ``AttentionMixin``) has no ``set_attn_processor``. Their
-docstrings make them the model's compute units: they "hold no parameters"; the owning
-``BidirectionalGDNUCPESinglePathLiteLA`` "issues every layer call and passes the resulting
-tensors in", and keeps them as its ``attn`` / ``cam_attn`` children, which "own no parameters --
-so the checkpoint layout is untouched -- and only carry the recurrence configuration". So the
-subclasses below override ``forward`` with the documented signature, are built from that
-configuration (``eps``, ``chunk_size``), and :func:`set_gdn_scan` installs them with PyTorch's
-``nn.Module.set_submodule``; the state dict does not change. Their ``forward`` follows the
-parents' steps (key scale, token masks, RoPE or UCPE, gate masks, fp32 scans) with diffusers'
-own helpers; tests/test_reference_model_gdn.py checks it against the parents' ``forward``.
+``SanaWMBidirectionalGDNAttention`` (line 1362) and ``SanaWMBidirectionalGDNCamAttention``
+(line 1524) are plain ``nn.Module``s, not ``AttentionModuleMixin``s, so they take no attention
+processor, and the model (``ModelMixin, ConfigMixin``, no ``AttentionMixin``) has no
+``set_attn_processor``; its ``from_pretrained`` takes no class for an inner module either (its
+``__init__`` builds the blocks). The classes' docstrings make them the model's compute units:
+each "holds no parameters" and ``BidirectionalGDNUCPESinglePathLiteLA.forward`` "issues every
+layer call and passes the resulting tensors in" (lines 1979, 2032); that block keeps them as its
+``attn`` / ``cam_attn`` children, which "own no parameters -- so the checkpoint layout is
+untouched -- and only carry the recurrence configuration" (line 1873). So the subclasses below
+override ``forward`` with the documented signature, are built from that configuration (``eps``,
+``chunk_size``), and :func:`set_gdn_scan` installs them with PyTorch's ``nn.Module.set_submodule``;
+the state dict does not change. Their ``forward`` follows the parents' steps (key scale, token
+masks, RoPE or UCPE, gate masks, fp32 scans) with diffusers' helpers, no copy of the parents'
+code; tests/test_reference_model_gdn.py checks each against its parent's ``forward``.
 """
 
 from __future__ import annotations
