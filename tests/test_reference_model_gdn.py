@@ -132,14 +132,10 @@ def test_fast_gdn_attention_matches_diffusers(name, per_token_beta, masked, rope
     tokens = shape.frames * shape.spatial
     generator = torch.Generator().manual_seed(2)
     rotary = _phases(generator, 1, 1, tokens, shape.width // 2) if rope else None
-    args = (torch.zeros(1), shape.frames)  # recall_gate, num_frames
-    kwargs = {**inputs, "rotary_emb": rotary, **_mask_kwargs(masks)}
-    expected = sana_wm.SanaWMBidirectionalGDNAttention(eps=1e-15, chunk_size=21)
-    fast = FastGDNAttention(reference_scan, eps=1e-15, chunk_size=21)
-    order = ("query", "key", "value", "beta", "decay")
-    want = expected(*(kwargs.pop(n) for n in order), *args, **kwargs)
-    kwargs = {**inputs, "rotary_emb": rotary, **_mask_kwargs(masks)}
-    got = fast(*(kwargs.pop(n) for n in order), *args, **kwargs)
+    kwargs = {**inputs, "recall_gate": torch.zeros(1), "num_frames": shape.frames}
+    kwargs |= {"rotary_emb": rotary, **_mask_kwargs(masks)}
+    want = sana_wm.SanaWMBidirectionalGDNAttention(eps=1e-15, chunk_size=21)(**kwargs)
+    got = FastGDNAttention(reference_scan, eps=1e-15, chunk_size=21)(**kwargs)
     assert got.shape == want.shape == (shape.batch, tokens, shape.heads * shape.width)
     assert _relative(got, want) < FP32_TOLERANCE
     if masked in ("all", "token"):
@@ -151,16 +147,10 @@ def test_fast_gdn_attention_matches_diffusers(name, per_token_beta, masked, rope
 def test_fast_gdn_cam_attention_matches_diffusers(name, per_token_beta, masked, rope) -> None:
     shape = SHAPES[name]
     inputs, masks = _module_inputs(shape, per_token_beta, masked, torch.float32, seed=3)
-    rays = _ray_transforms(shape, rope, seed=4)
-    order = ("query", "key", "value")
-    want = sana_wm.SanaWMBidirectionalGDNCamAttention(chunk_size=21)(
-        *(inputs[n] for n in order), rays, inputs["beta"], inputs["decay"], shape.frames,
-        **_mask_kwargs(masks),
-    )  # fmt: skip
-    got = FastGDNCamAttention(reference_scan, chunk_size=21)(
-        *(inputs[n] for n in order), rays, inputs["beta"], inputs["decay"], shape.frames,
-        **_mask_kwargs(masks),
-    )  # fmt: skip
+    kwargs = {**inputs, "ray_transforms": _ray_transforms(shape, rope, seed=4)}
+    kwargs |= {"num_frames": shape.frames, **_mask_kwargs(masks)}
+    want = sana_wm.SanaWMBidirectionalGDNCamAttention(chunk_size=21)(**kwargs)
+    got = FastGDNCamAttention(reference_scan, chunk_size=21)(**kwargs)
     assert got.shape == want.shape
     assert _relative(got, want) < FP32_TOLERANCE
 
@@ -170,20 +160,18 @@ def test_fast_gdn_keeps_the_callers_dtype() -> None:
     shape = SHAPES["T5-S6-D8"]
     inputs, masks = _module_inputs(shape, True, "all", torch.bfloat16, seed=5)
     rays = _ray_transforms(shape, True, seed=6, dtype=torch.bfloat16)
-    main = (*(inputs[n] for n in ("query", "key", "value", "beta", "decay")), torch.zeros(1), 5)
-    cam = (
-        *(inputs[n] for n in ("query", "key", "value")),
-        rays,
-        inputs["beta"],
-        inputs["decay"],
-        5,
-    )
+    main = {**inputs, "recall_gate": torch.zeros(1), "num_frames": 5, **_mask_kwargs(masks)}
+    cam = {**inputs, "ray_transforms": rays, "num_frames": 5, **_mask_kwargs(masks)}
     pairs = [
-        (sana_wm.SanaWMBidirectionalGDNAttention()(*main, **_mask_kwargs(masks)),
-         FastGDNAttention(reference_scan)(*main, **_mask_kwargs(masks))),
-        (sana_wm.SanaWMBidirectionalGDNCamAttention()(*cam, **_mask_kwargs(masks)),
-         FastGDNCamAttention(reference_scan)(*cam, **_mask_kwargs(masks))),
-    ]  # fmt: skip
+        (
+            sana_wm.SanaWMBidirectionalGDNAttention()(**main),
+            FastGDNAttention(reference_scan)(**main),
+        ),
+        (
+            sana_wm.SanaWMBidirectionalGDNCamAttention()(**cam),
+            FastGDNCamAttention(reference_scan)(**cam),
+        ),
+    ]
     for want, got in pairs:
         assert got.dtype == want.dtype == torch.bfloat16
         assert _relative(got, want) < BF16_TOLERANCE
@@ -272,10 +260,10 @@ def test_fast_gdn_on_the_triton_kernel_in_the_interpreter() -> None:
         from tests.test_reference_model_gdn import SHAPES, _module_inputs, _ray_transforms
         shape = SHAPES["T5-S6-D8"]
         x, _ = _module_inputs(shape, True, "none", torch.float32, seed=7)
-        main = (x["query"], x["key"], x["value"], x["beta"], x["decay"], torch.zeros(1), 5)
-        cam = (x["query"], x["key"], x["value"], _ray_transforms(shape, True, 8), *main[3:5], 5)
-        for cls, args in ((FastGDNAttention, main), (FastGDNCamAttention, cam)):
-            want, got = cls(reference_scan)(*args), cls(triton_scan)(*args)
+        main = {**x, "recall_gate": torch.zeros(1), "num_frames": 5}
+        cam = {**x, "ray_transforms": _ray_transforms(shape, True, 8), "num_frames": 5}
+        for cls, kwargs in ((FastGDNAttention, main), (FastGDNCamAttention, cam)):
+            want, got = cls(reference_scan)(**kwargs), cls(triton_scan)(**kwargs)
             print(float((got - want).norm() / want.norm()))
         """
     )
