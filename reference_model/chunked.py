@@ -39,11 +39,11 @@ from diffusers.models.transformers.transformer_sana_wm import (
     SanaWMTemporalShortConvolution,
     SanaWMTransformer3DModel,
     _apply_rotary_emb,
-    _apply_ucpe_transform,
-    _downscale_to_reference_rms,
     _prepare_ucpe_ray_transforms,
     _SoftmaxUCPESinglePathLiteLA,
 )
+
+from reference_model.gdn import from_ray_space, to_ray_space, token_rows
 
 Bounds = list[tuple[int, int]]
 
@@ -220,29 +220,6 @@ def _heads(x: torch.Tensor, heads: int) -> torch.Tensor:
     return x.reshape(batch, tokens, heads, -1).permute(0, 2, 3, 1)
 
 
-def _tokens(x: torch.Tensor) -> torch.Tensor:
-    """(B, H, D, N) -> (B, N, H * D)."""
-    batch, heads, width, tokens = x.shape
-    return x.permute(0, 3, 1, 2).reshape(batch, tokens, heads * width)
-
-
-def _ucpe(q, k, v, ucpe):
-    """Camera-branch q, k, v (B, H, D, N) into UCPE ray space, back at their pre-UCPE RMS
-    (``SanaWMBidirectionalGDNCamAttention`` / ``SanaWMSoftmaxCamAttention``)."""
-    _, p_t, p_inv, rope_cam = ucpe
-    q_u = _apply_ucpe_transform(q.transpose(-1, -2), p_t, rope_cam).transpose(-1, -2)
-    kv_u = _apply_ucpe_transform(torch.cat([k, v], dim=1).transpose(-1, -2), p_inv, rope_cam)
-    k_u, v_u = kv_u.transpose(-1, -2).chunk(2, dim=1)
-    return tuple(_downscale_to_reference_rms(a, b) for a, b in ((q, q_u), (k, k_u), (v, v_u)))
-
-
-def _from_ray_space(out: torch.Tensor, ucpe) -> torch.Tensor:
-    """(B, H, D, N) camera output decoded from ray space -> (B, N, H * D)."""
-    p, _, _, rope_cam = ucpe
-    decoded = _apply_ucpe_transform(out.transpose(-1, -2), p, rope_cam, inverse_rope=True)
-    return _tokens(decoded.transpose(-1, -2))
-
-
 def _softmax_attention(attn, index: int, x: torch.Tensor, ctx: Context, mixer: Mixer):
     """``_SoftmaxUCPESinglePathLiteLA.forward`` with the attention itself done by ``mixer``."""
     batch, tokens, channels = x.shape
@@ -256,9 +233,9 @@ def _softmax_attention(attn, index: int, x: torch.Tensor, ctx: Context, mixer: M
         q_c = _heads(attn.q_norm_cam(attn.q_proj_cam(x)), attn.cam_heads)
         k_c = _heads(attn.k_norm_cam(attn.k_proj_cam(x)), attn.cam_heads)
         v_c = _heads(attn.v_proj_cam(x), attn.cam_heads)
-        q_u, k_u, v_u = (a.transpose(-1, -2) for a in _ucpe(q_c, k_c, v_c, ctx.ucpe))
+        q_u, k_u, v_u = (a.transpose(-1, -2) for a in to_ray_space(q_c, k_c, v_c, ctx.ucpe))
         cam = mixer.attend(index, "cam", q_u, k_u, v_u).to(x.dtype).transpose(-1, -2)
-        combined = combined + attn.out_proj_cam(_from_ray_space(cam, ctx.ucpe))
+        combined = combined + attn.out_proj_cam(from_ray_space(cam, ctx.ucpe))
     combined = combined * F.silu(attn.output_gate(x).to(torch.float32))
     return attn.proj(combined.to(x.dtype))
 
@@ -286,7 +263,7 @@ def _gdn(attn, index: int, x: torch.Tensor, ctx: Context, mixer: Mixer) -> torch
     numerator, denominator = mixer.gdn(
         index, "main", *(a.float() for a in (q, k, v, q_rot, k_rot, beta)), decay
     )
-    combined = _tokens((numerator / (denominator + attn.attn.eps)).to(x.dtype))
+    combined = token_rows((numerator / (denominator + attn.attn.eps)).to(x.dtype))
     if ctx.ucpe is not None:
         combined = combined + attn.out_proj_cam(
             _gdn_camera(attn, index, x, beta, decay, ctx, mixer)
@@ -311,11 +288,11 @@ def _gdn_camera(attn, index, x, beta, decay, ctx: Context, mixer: Mixer) -> torc
     k = k * (attn.cam_head_dim * (tokens // frames)) ** -0.5
     v = _heads(v, attn.cam_heads)
     before = torch.linalg.vector_norm(k, dim=2, keepdim=True).clamp_min(1e-6)
-    q_u, k_u, v_u = _ucpe(q, k, v, ctx.ucpe)
+    q_u, k_u, v_u = to_ray_space(q, k, v, ctx.ucpe)
     after = torch.linalg.vector_norm(k_u, dim=2, keepdim=True).clamp_min(1e-6)
     inflation = ((after / before) ** 2).view(batch, attn.cam_heads, frames, -1).mean(dim=-1)
     beta = beta / inflation.unsqueeze(-1).clamp_min(1.0)
     numerator, _ = mixer.gdn(
         index, "cam", None, None, *(a.float() for a in (v_u, q_u, k_u, beta)), decay.float()
     )
-    return _from_ray_space(numerator.to(x.dtype), ctx.ucpe)
+    return from_ray_space(numerator.to(x.dtype), ctx.ucpe)

@@ -20,7 +20,15 @@ import torch
 import torch.nn.functional as F
 from diffusers.models.transformers.transformer_sana_wm import SanaWMTemporalShortConvolution
 
-from reference_model.gdn import Scan, _gates, _per_frame, _per_token, _scan, _transitions
+from reference_model.gdn import (
+    Scan,
+    _gates,
+    _per_frame,
+    _per_token,
+    _scan,
+    _transitions,
+    backward_states,
+)
 from reference_model.gdn_naive import reference_scan
 
 
@@ -67,13 +75,13 @@ class StreamCache:
         q_rot = _per_frame(q_rot, frames)
         w, u = _transitions(_per_frame(k_rot, frames), _per_frame(v, frames), beta_f, decay_f)
         states = self._forward(w, u, self.states.get((block, branch)))
-        numerator = _per_token((states + self._backward(w, u)) @ q_rot)
+        numerator = _per_token((states + backward_states(self.scan, w, u)) @ q_rot)
         denominator = None
         if q is not None:
             w_z, u_z = _transitions(_per_frame(k, frames), None, beta_f, decay_f)
             rows = self._forward(w_z.mT, u_z, self.normalisers.get(block))
             q = _per_frame(q, frames)
-            denominator = _per_token((rows + self._backward(w_z.mT, u_z)) @ q)
+            denominator = _per_token((rows + backward_states(self.scan, w_z.mT, u_z)) @ q)
             if self.commit:
                 self.normalisers[block] = rows[:, :, -1]
                 self.decays[block] = decay.mean(dim=2)
@@ -88,14 +96,6 @@ class StreamCache:
         w = torch.cat([torch.zeros_like(w[:, :, :1]), w], dim=2)
         u = torch.cat([initial.unsqueeze(2), u], dim=2)
         return _scan(self.scan, w, u)[:, :, 1:]
-
-    def _backward(self, w: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-        """Backward states B_t = B_{t+1} W_{t+1} + U_{t+1} inside the chunk, B_last = 0."""
-        last = torch.zeros_like(u[:, :, :1])
-        if w.shape[2] == 1:
-            return last
-        reverse = _scan(self.scan, w[:, :, 1:].flip(2), u[:, :, 1:].flip(2)).flip(2)
-        return torch.cat([reverse, last], dim=2)
 
     def short_conv(
         self, block: int, name: str, conv: SanaWMTemporalShortConvolution, x: torch.Tensor

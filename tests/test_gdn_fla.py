@@ -2,7 +2,8 @@
 
 fla's ``naive_recurrent_gated_delta_rule`` (fla-core 0.6.0, ``fla/ops/gated_delta_rule/naive.py``,
 the reference its Triton kernels are tested against) is the token-wise rule: each token updates
-the state the token before it wrote. SANA-WM's rule (:mod:`reference_model.gdn`) is frame-wise:
+the state the token before it wrote. SANA-WM's rule (diffusers'
+``torch_chunk_cam_single_path_delta_rule``, which :mod:`reference_model.gdn` scans) is frame-wise:
 all S tokens of a frame update the same previous state, ``S_t = g_t S_{t-1} (I - K_t B_t K_t^T)
 + V_t B_t K_t^T``. With one token per frame the two are the same function; with several they are
 not, so fla's chunked kernels (which compute its rule) cannot replace the frame scan."""
@@ -13,8 +14,7 @@ import pytest
 import torch
 
 naive = pytest.importorskip("fla.ops.gated_delta_rule.naive")
-gdn = pytest.importorskip("reference_model.gdn")
-from reference_model.gdn_naive import reference_scan  # noqa: E402
+sana_wm = pytest.importorskip("diffusers.models.transformers.transformer_sana_wm")
 
 BATCH, HEADS, WIDTH, FRAMES = 1, 2, 8, 6
 
@@ -36,7 +36,9 @@ def _inputs(tokens_per_frame: int, seed: int = 0) -> dict[str, torch.Tensor]:
 
 def _ours(x: dict[str, torch.Tensor]) -> torch.Tensor:
     """SANA-WM's frame-wise rule (diffusers' camera-branch numerator), per token [B, N, H, D]."""
-    out = gdn.frame_delta_rule(x["q"], x["k"], x["v"], x["beta"], x["decay"], scan=reference_scan)
+    out = sana_wm.torch_chunk_cam_single_path_delta_rule(
+        x["q"], x["k"], x["v"], x["beta"], x["decay"], chunk_size=FRAMES
+    )
     return out.permute(0, 3, 1, 2)
 
 

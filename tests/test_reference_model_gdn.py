@@ -1,7 +1,8 @@
-"""The fast GDN path against diffusers' torch GDN.
+"""The fast GDN subclasses against diffusers' own GDN attention modules.
 
-On a CPU: the wrapper's plumbing (frame layout, gates, the normaliser's transposed scan, the
-reversed pass, routing) with the scan done by its torch twin, and the Triton kernel itself in
+On a CPU: each subclass's forward (frame layout, gates and masks, RoPE / UCPE, the normaliser's
+transposed scan, the backward pass) with the scan done by its torch twin against the parent's
+forward; the swap into a tiny model and back; the Triton kernel and both subclasses on it in
 Triton's interpreter. On CUDA: the kernel at the release's widths, fp32 and bf16.
 """
 
@@ -11,7 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
@@ -23,65 +24,157 @@ pytest.importorskip("triton")
 from diffusers.models.transformers import transformer_sana_wm as sana_wm  # noqa: E402
 from diffusers.pipelines.sana_wm.cam_utils import prepare_camera  # noqa: E402
 
-from reference_model.gdn import frame_delta_rule, frame_gdn, set_gdn_scan  # noqa: E402
+from reference_model.gdn import (  # noqa: E402
+    FastGDNAttention,
+    FastGDNCamAttention,
+    set_gdn_scan,
+)
 from reference_model.gdn_naive import reference_scan  # noqa: E402
 from reference_model.presets import FULL, TINY  # noqa: E402
 
 FP32_TOLERANCE = 1e-5
+BF16_TOLERANCE = 1e-2  # one bf16 rounding of the output (8 bits of mantissa)
+GDN_CLASSES = (sana_wm.SanaWMBidirectionalGDNAttention, sana_wm.SanaWMBidirectionalGDNCamAttention)
 
 
 def _relative(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a.double() - b.double()).norm() / b.double().norm())
 
 
-def _gdn_inputs(
-    batch: int, heads: int, width: int, frames: int, spatial: int, per_token_beta: bool, seed: int
-) -> dict[str, torch.Tensor]:
-    """Random inputs shaped as the GDN modules pass them: ReLU'd q/k with keys scaled by
-    (D * S)^-1/2, values, beta in (0, 1), decay in (0, 1)."""
+@dataclass(frozen=True)
+class Shape:
+    batch: int
+    frames: int
+    spatial: int
+    heads: int
+    width: int
+
+
+def _phases(generator: torch.Generator, *shape: int) -> torch.Tensor:
+    """Unit complex numbers of random phase: RoPE frequencies' form."""
+    return torch.polar(torch.ones(*shape), torch.rand(*shape, generator=generator) * 6.3)
+
+
+def _module_inputs(
+    shape: Shape, per_token_beta: bool, masked: str, dtype: torch.dtype, seed: int
+) -> tuple[dict[str, object], tuple[torch.Tensor | None, ...]]:
+    """Random inputs shaped as BidirectionalGDNUCPESinglePathLiteLA passes them: ReLU'd (B, N, H,
+    D) queries and keys, values, beta in (0, 1), decay in (0, 1); and the (token, beta, decay)
+    masks diffusers' ``_prepare_frame_valid_masks`` makes when the last sample's middle and last
+    frames are padding, as ``masked`` picks: ``all``, ``gates`` (beta and decay), ``token``,
+    ``none``."""
     generator = torch.Generator().manual_seed(seed)
-    shape = (batch, heads, width, frames * spatial)
+    b, t, s, h, d = shape.batch, shape.frames, shape.spatial, shape.heads, shape.width
 
     def draw(*size: int) -> torch.Tensor:
         return torch.randn(*size, generator=generator)
 
-    scale = (width * spatial) ** -0.5
-    q, k = draw(*shape).relu(), draw(*shape).relu() * scale
-    q_rot, k_rot = draw(*shape), draw(*shape) * scale
-    beta_shape = (batch, heads, frames, spatial) if per_token_beta else (batch, heads, frames)
-    return {
-        "q": q,
-        "k": k,
-        "v": draw(*shape),
-        "q_rot": q_rot,
-        "k_rot": k_rot,
-        "beta": torch.rand(*beta_shape, generator=generator),
-        "decay": torch.rand(batch, heads, frames, generator=generator),
-    }
+    qkv = {"query": draw(b, t * s, h, d).relu(), "key": draw(b, t * s, h, d).relu()}
+    qkv["value"] = draw(b, t * s, h, d)
+    qkv = {name: x.to(dtype) for name, x in qkv.items()}
+    beta = torch.rand(*((b, h, t, s) if per_token_beta else (b, h, t)), generator=generator)
+    decay = torch.rand(b, h, t, generator=generator)
+    valid = torch.ones(b, t)
+    valid[-1, [t // 2, -1]] = 0.0
+    token, beta_mask, decay_mask = sana_wm._prepare_frame_valid_masks(
+        None if masked == "none" else valid, batch_size=b, num_frames=t, spatial_size=s,
+        device="cpu", dtype=dtype,
+    )  # fmt: skip
+    masks = {
+        "none": (None, None, None),
+        "all": (token, beta_mask, decay_mask),
+        "gates": (None, beta_mask, decay_mask),
+        "token": (token, None, None),
+    }[masked]
+    return {**qkv, "beta": beta.to(dtype), "decay": decay}, masks
 
 
-@pytest.mark.parametrize(
-    ("frames", "spatial", "width", "per_token_beta"),
-    [(7, 5, 20, True), (1, 3, 16, False), (23, 4, 12, True)],
-    ids=["T7-S5-D20-token-beta", "T1-S3-D16-frame-beta", "T23-S4-D12-two-chunks"],
-)
-def test_frame_gdn_matches_diffusers(frames: int, spatial: int, width: int, per_token_beta: bool):
-    x = _gdn_inputs(2, 3, width, frames, spatial, per_token_beta, seed=frames)
-    expected = sana_wm.torch_chunk_sana_gdn(**x, chunk_size=21, return_components=True)
-    actual = frame_gdn(**x, return_components=True, scan=reference_scan)
-    for got, want in zip(actual, expected, strict=True):
-        assert got.shape == want.shape
-        assert _relative(got, want) < FP32_TOLERANCE
-    ratio = frame_gdn(**x, eps=1e-6, scan=reference_scan)
-    assert _relative(ratio, expected[0] / (expected[1] + 1e-6)) < FP32_TOLERANCE
+def _mask_kwargs(masks: tuple[torch.Tensor | None, ...]) -> dict[str, torch.Tensor | None]:
+    return dict(
+        zip(("token_valid_mask", "beta_valid_mask", "decay_valid_mask"), masks, strict=True)
+    )
 
 
-@pytest.mark.parametrize("per_token_beta", [True, False], ids=["token-beta", "frame-beta"])
-def test_frame_delta_rule_matches_diffusers(per_token_beta: bool) -> None:
-    x = _gdn_inputs(1, 2, 20, 9, 6, per_token_beta, seed=3)
-    args = (x["q_rot"], x["k_rot"], x["v"], x["beta"], x["decay"])
-    expected = sana_wm.torch_chunk_cam_single_path_delta_rule(*args, chunk_size=4)
-    assert _relative(frame_delta_rule(*args, scan=reference_scan), expected) < FP32_TOLERANCE
+def _ray_transforms(shape: Shape, rope: bool, seed: int, dtype=torch.float32) -> tuple:
+    """UCPE's (P, P^T, P^-1, RoPE) for random rigid per-token transforms in ``dtype``."""
+    generator = torch.Generator().manual_seed(seed)
+    tokens = shape.frames * shape.spatial
+    p = torch.zeros(shape.batch, tokens, 4, 4)
+    p[..., :3, :3] = torch.linalg.qr(torch.randn(shape.batch, tokens, 3, 3, generator=generator))[0]
+    p[..., :3, 3] = torch.randn(shape.batch, tokens, 3, generator=generator)
+    p[..., 3, 3] = 1.0
+    freqs = _phases(generator, 1, 1, tokens, shape.width // 4) if rope else None
+    p_inv = sana_wm._invert_SE3(p)
+    return p.to(dtype), p.transpose(-1, -2).to(dtype), p_inv.to(dtype), freqs
+
+
+SHAPES = {  # T=1: no backward state; T=23: two of diffusers' 21-frame chunks
+    "T5-S6-D8": Shape(2, 5, 6, 3, 8),
+    "T1-S4-D8": Shape(2, 1, 4, 2, 8),
+    "T23-S3-D16": Shape(2, 23, 3, 2, 16),
+}
+# the model passes beta per token (B, H, T, S); the rule also takes it per frame (B, H, T),
+# where diffusers' (B, 1, T, 1) beta mask does not broadcast: per-frame beta runs unmasked
+CASES = [
+    pytest.param(name, per_token, masked, id=f"{name}-{beta}-masks-{masked}")
+    for name in SHAPES
+    for per_token, beta in ((True, "token-beta"), (False, "frame-beta"))
+    for masked in ("none", "all", "gates", "token")
+    if per_token or masked == "none"
+]
+
+
+@pytest.mark.parametrize("rope", [True, False], ids=["rope", "no-rope"])
+@pytest.mark.parametrize(("name", "per_token_beta", "masked"), CASES)
+def test_fast_gdn_attention_matches_diffusers(name, per_token_beta, masked, rope) -> None:
+    shape = SHAPES[name]
+    inputs, masks = _module_inputs(shape, per_token_beta, masked, torch.float32, seed=1)
+    tokens = shape.frames * shape.spatial
+    generator = torch.Generator().manual_seed(2)
+    rotary = _phases(generator, 1, 1, tokens, shape.width // 2) if rope else None
+    kwargs = {**inputs, "recall_gate": torch.zeros(1), "num_frames": shape.frames}
+    kwargs |= {"rotary_emb": rotary, **_mask_kwargs(masks)}
+    want = sana_wm.SanaWMBidirectionalGDNAttention(eps=1e-15, chunk_size=21)(**kwargs)
+    got = FastGDNAttention(reference_scan, eps=1e-15, chunk_size=21)(**kwargs)
+    assert got.shape == want.shape == (shape.batch, tokens, shape.heads * shape.width)
+    assert _relative(got, want) < FP32_TOLERANCE
+    if masked in ("all", "token"):
+        assert not got[-1, -shape.spatial :].any()
+
+
+@pytest.mark.parametrize("rope", [True, False], ids=["rope", "no-rope"])
+@pytest.mark.parametrize(("name", "per_token_beta", "masked"), CASES)
+def test_fast_gdn_cam_attention_matches_diffusers(name, per_token_beta, masked, rope) -> None:
+    shape = SHAPES[name]
+    inputs, masks = _module_inputs(shape, per_token_beta, masked, torch.float32, seed=3)
+    kwargs = {**inputs, "ray_transforms": _ray_transforms(shape, rope, seed=4)}
+    kwargs |= {"num_frames": shape.frames, **_mask_kwargs(masks)}
+    want = sana_wm.SanaWMBidirectionalGDNCamAttention(chunk_size=21)(**kwargs)
+    got = FastGDNCamAttention(reference_scan, chunk_size=21)(**kwargs)
+    assert got.shape == want.shape
+    assert _relative(got, want) < FP32_TOLERANCE
+
+
+def test_fast_gdn_keeps_the_callers_dtype() -> None:
+    """bf16 in, bf16 out, as diffusers: the scans in fp32, one rounding of the output."""
+    shape = SHAPES["T5-S6-D8"]
+    inputs, masks = _module_inputs(shape, True, "all", torch.bfloat16, seed=5)
+    rays = _ray_transforms(shape, True, seed=6, dtype=torch.bfloat16)
+    main = {**inputs, "recall_gate": torch.zeros(1), "num_frames": 5, **_mask_kwargs(masks)}
+    cam = {**inputs, "ray_transforms": rays, "num_frames": 5, **_mask_kwargs(masks)}
+    pairs = [
+        (
+            sana_wm.SanaWMBidirectionalGDNAttention()(**main),
+            FastGDNAttention(reference_scan)(**main),
+        ),
+        (
+            sana_wm.SanaWMBidirectionalGDNCamAttention()(**cam),
+            FastGDNCamAttention(reference_scan)(**cam),
+        ),
+    ]
+    for want, got in pairs:
+        assert got.dtype == want.dtype == torch.bfloat16
+        assert _relative(got, want) < BF16_TOLERANCE
 
 
 def _tiny_forward_inputs(frames: int) -> dict[str, object]:
@@ -106,9 +199,18 @@ def _tiny_forward_inputs(frames: int) -> dict[str, object]:
     }
 
 
-def test_transformer_routes_every_gdn_module_through_the_scan() -> None:
-    model = TINY.build_transformer()
-    inputs = _tiny_forward_inputs(frames=17)
+VARIANTS = {  # what the pipeline passes: padded frames masked or not, the camera branch or not
+    "camera-masked": {},
+    "camera": {"frame_valid_mask": None},
+    "no-camera": {"frame_valid_mask": None, "camera_conditions": None, "chunk_plucker": None},
+}
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_swap_matches_diffusers_and_restores(variant: str) -> None:
+    model = TINY.build_transformer().eval()
+    inputs = {**_tiny_forward_inputs(frames=17), **VARIANTS[variant]}
+    weights = model.state_dict()
     calls = []
 
     def counting_scan(w: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
@@ -117,21 +219,61 @@ def test_transformer_routes_every_gdn_module_through_the_scan() -> None:
 
     with torch.no_grad():
         expected = model(**inputs)[0]
-        gdn_blocks = sum(type(b.attn).__name__.startswith("Bidirectional") for b in model.blocks)
-        assert set_gdn_scan(model, counting_scan) == 2 * gdn_blocks
+        gdn_blocks = [b.attn for b in model.blocks if isinstance(b.attn.attn, GDN_CLASSES)]
+        assert set_gdn_scan(model, counting_scan) == 2 * len(gdn_blocks) > 0
+        assert all(type(b.attn) is FastGDNAttention for b in gdn_blocks)
+        assert all(type(b.cam_attn) is FastGDNCamAttention for b in gdn_blocks)
+        assert not any(m.training for m in model.modules())
+        swapped = model.state_dict()
+        assert list(swapped) == list(weights)
+        assert all(swapped[n].data_ptr() == weights[n].data_ptr() for n in weights)
         routed = model(**inputs)[0]
-        # per GDN block: forward and reversed passes of the main branch (state and normaliser
-        # rows) and of the camera branch (state rows)
-        assert len(calls) == gdn_blocks * 6 and calls.count(1) == gdn_blocks * 2
+        # per GDN block, forward and backward: state rows (R = D) and normaliser rows (R = 1)
+        # of the main branch, and with a camera the camera branch's state rows
+        passes = 2 * (3 if VARIANTS[variant].get("camera_conditions", True) is not None else 2)
+        assert len(calls) == passes * len(gdn_blocks) and calls.count(1) == 2 * len(gdn_blocks)
         assert _relative(routed, expected) < FP32_TOLERANCE
         # and the comparison can fail: a scan dropping the last frame's input is far off
         set_gdn_scan(
             model, lambda w, u: reference_scan(w, torch.cat([u[:, :-1], 0 * u[:, -1:]], 1))
         )
         assert _relative(model(**inputs)[0], expected) > 1e-3
-        set_gdn_scan(model, None)
-        assert not any("forward" in vars(m) for m in model.modules())
+        assert set_gdn_scan(model, None) == 2 * len(gdn_blocks)
+        assert {type(m) for m in model.modules() if isinstance(m, GDN_CLASSES)} == set(GDN_CLASSES)
         assert torch.equal(model(**inputs)[0], expected)
+
+
+def test_swap_needs_the_modules_owner() -> None:
+    with pytest.raises(ValueError, match="owner"):
+        set_gdn_scan(sana_wm.SanaWMBidirectionalGDNAttention(), reference_scan)
+
+
+def test_fast_gdn_on_the_triton_kernel_in_the_interpreter() -> None:
+    """The Triton path of both subclasses (Triton's interpreter on the CPU) against their
+    torch path."""
+    script = textwrap.dedent(
+        """
+        import torch
+        from reference_model.gdn import FastGDNAttention, FastGDNCamAttention
+        from reference_model.gdn_kernel import triton_scan
+        from reference_model.gdn_naive import reference_scan
+        from tests.test_reference_model_gdn import SHAPES, _module_inputs, _ray_transforms
+        shape = SHAPES["T5-S6-D8"]
+        x, _ = _module_inputs(shape, True, "none", torch.float32, seed=7)
+        main = {**x, "recall_gate": torch.zeros(1), "num_frames": 5}
+        cam = {**x, "ray_transforms": _ray_transforms(shape, True, 8), "num_frames": 5}
+        for cls, kwargs in ((FastGDNAttention, main), (FastGDNCamAttention, cam)):
+            want, got = cls(reference_scan)(**kwargs), cls(triton_scan)(**kwargs)
+            print(float((got - want).norm() / want.norm()))
+        """
+    )
+    env = {**os.environ, "TRITON_INTERPRET": "1"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    errors = [float(line) for line in result.stdout.split()]
+    assert len(errors) == 2 and max(errors) < FP32_TOLERANCE
 
 
 def test_triton_kernel_matches_its_twin_in_the_interpreter() -> None:
