@@ -1,0 +1,160 @@
+"""The one schema library of the project (pydantic v2) and its one adapter to the project's
+errors: :func:`validate` turns a ``ValidationError`` into an :class:`InputError` naming the file,
+the dotted field (``entries[3].value``), the expected form and the value found.
+
+Schemas are :class:`Schema` models (unknown keys refused, nothing coerced: ``"3"`` is not a
+number, ``true`` is not ``1``) or dataclasses read from JSON. A field whose expected form is
+more than a type says it in words with :func:`rule`, so the message reads like the file's
+documentation ("a positive integer", "WIDTHxHEIGHT, ...").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar, Union
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
+from pydantic_core import PydanticCustomError
+
+from wmbench.core.errors import InputError
+
+T = TypeVar("T")
+TOP = "<top level>"
+EXPECTED = "expected"  # the error type of a rule: its message is the expected form
+# the expected form of pydantic's own error types, in the project's words
+_WORDS = {
+    "string_type": "a str",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_type": "a number",
+    "bool_type": "true or false",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "dataclass_type": "a mapping",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "missing": "a value (required field)",
+    "finite_number": "a finite number",
+}
+
+
+class Schema(BaseModel):
+    """A file's (or an option's) schema: frozen, strict, unknown keys refused."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def expected(form: str, **context: Any) -> PydanticCustomError:
+    """The error a validator raises when a value is not of the ``form`` it expects (``field``
+    in ``context`` names a part of the value, appended to the field path)."""
+    return PydanticCustomError(EXPECTED, "{expected}", {"expected": form, **context})
+
+
+def rule(kind: Any, form: str, test: Callable[[Any], bool]) -> Any:
+    """``kind`` whose values must pass ``test``; any other value is an error expecting ``form``."""
+
+    def check(value: Any) -> Any:
+        if not test(value):
+            raise expected(form)
+        return value
+
+    return Annotated[kind, BeforeValidator(check)]
+
+
+def as_tuple(value: Any) -> Any:
+    """A YAML list for a tuple field (strict validation takes only tuples)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def validate(kind: type[T], data: Any, source: str | Path, context: Any = None) -> T:
+    """``data`` (parsed YAML or JSON) as a ``kind``; an InputError naming ``source`` otherwise."""
+    try:
+        return TypeAdapter(kind).validate_python(data, context=context)
+    except ValidationError as error:
+        raise input_error(error, kind, source) from None
+
+
+def validate_json(kind: type[T], text: str | bytes, source: str | Path) -> T:
+    """The JSON ``text`` as a ``kind`` (dataclasses built from objects, strictly typed)."""
+    try:
+        return TypeAdapter(kind).validate_json(text, strict=True)
+    except ValidationError as error:
+        raise input_error(error, kind, source) from None
+
+
+def input_error(error: ValidationError, kind: Any, source: str | Path) -> InputError:
+    """The first problem of ``error`` as an InputError: file, dotted field, expected, found."""
+    first = error.errors(include_url=False)[0]
+    kind_name, loc, ctx = first["type"], list(first["loc"]), first.get("ctx") or {}
+    if "field" in ctx:
+        loc.append(ctx["field"])
+    where = dotted(loc)
+    value = first.get("input")
+    if kind_name == "json_invalid":
+        name = getattr(kind, "__name__", "value")
+        return InputError(source, "json", f"a {name} as JSON", ctx.get("error", first["msg"]))
+    if kind_name in ("extra_forbidden", "unexpected_keyword_argument"):
+        known = sorted(field_names(kind, loc[:-1]))
+        return InputError(source, where, f"only the fields {known}", "an unknown field")
+    if kind_name == EXPECTED:
+        return InputError(source, where, ctx["expected"], ctx.get("found", repr(value)))
+    if kind_name == "missing":
+        return InputError(source, where, _WORDS["missing"], "nothing")
+    if kind_name == "literal_error":
+        return InputError(source, where, f"one of {ctx['expected']}", repr(value))
+    if kind_name in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return InputError(source, where, first["msg"].replace("Input should be ", "a number "),
+                          repr(value))  # fmt: skip
+    words = _WORDS.get(kind_name, first["msg"].replace("Input should be ", ""))
+    found = type(value).__name__ if words == "a mapping" else _found(value)
+    return InputError(source, where, words, found)
+
+
+def _found(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def dotted(loc: list[Any]) -> str:
+    """``["entries", 3, "value"]`` -> ``entries[3].value`` (``<top level>`` when empty)."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or TOP
+
+
+def field_names(kind: Any, loc: list[Any]) -> set[str]:
+    """The field names of the model or dataclass at ``loc`` inside ``kind``."""
+    for part in loc:
+        kind = _inner(kind, part)
+    kind = _record_type(kind)
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return set(kind.model_fields)
+    if dataclasses.is_dataclass(kind):
+        return {f.name for f in dataclasses.fields(kind)}
+    return set()
+
+
+def _inner(kind: Any, part: Any) -> Any:
+    kind = _record_type(kind)
+    if isinstance(kind, type) and issubclass(kind, BaseModel):
+        return kind.model_fields[part].annotation if part in kind.model_fields else Any
+    if dataclasses.is_dataclass(kind):
+        return typing.get_type_hints(kind).get(part, Any)
+    args = typing.get_args(kind)
+    return args[-1] if args and args[-1] is not Ellipsis else (args[0] if args else Any)
+
+
+def _record_type(kind: Any) -> Any:
+    """The model or dataclass inside ``Annotated[...]`` / ``X | None``."""
+    while typing.get_origin(kind) is Annotated:
+        kind = typing.get_args(kind)[0]
+    if typing.get_origin(kind) in (Union, types.UnionType):
+        records = [a for a in typing.get_args(kind) if a is not type(None)]
+        return records[0] if len(records) == 1 else kind
+    return kind
