@@ -15,7 +15,7 @@ import types
 import typing
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, Union
+from typing import Annotated, Any, ClassVar, TypeVar, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
 from pydantic_core import PydanticCustomError
@@ -44,9 +44,12 @@ _WORDS = {
 
 
 class Schema(BaseModel):
-    """A file's (or an option's) schema: frozen, strict, unknown keys refused."""
+    """A file's (or an option's) schema: frozen, strict, unknown keys refused (the message
+    lists the known ones after ``KNOWN``; a missing one expects ``REQUIRED``)."""
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    KNOWN: ClassVar[str] = "only the fields"
+    REQUIRED: ClassVar[str] = "a value (required field)"
 
 
 def expected(form: str, **context: Any) -> PydanticCustomError:
@@ -99,12 +102,15 @@ def input_error(error: ValidationError, kind: Any, source: str | Path) -> InputE
         name = getattr(kind, "__name__", "value")
         return InputError(source, "json", f"a {name} as JSON", ctx.get("error", first["msg"]))
     if kind_name in ("extra_forbidden", "unexpected_keyword_argument"):
-        known = sorted(field_names(kind, loc[:-1]))
-        return InputError(source, where, f"only the fields {known}", "an unknown field")
+        record = record_at(kind, loc[:-1])
+        known = sorted(field_names(record))
+        words = getattr(record, "KNOWN", Schema.KNOWN)
+        return InputError(source, where, f"{words} {known}", "an unknown field")
     if kind_name == EXPECTED:
         return InputError(source, where, ctx["expected"], ctx.get("found", repr(value)))
     if kind_name == "missing":
-        return InputError(source, where, _WORDS["missing"], "nothing")
+        words = getattr(record_at(kind, loc[:-1]), "REQUIRED", _WORDS["missing"])
+        return InputError(source, where, words, "nothing")
     if kind_name == "literal_error":
         return InputError(source, where, f"one of {ctx['expected']}", repr(value))
     if kind_name in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
@@ -128,11 +134,15 @@ def dotted(loc: list[Any]) -> str:
     return text or TOP
 
 
-def field_names(kind: Any, loc: list[Any]) -> set[str]:
-    """The field names of the model or dataclass at ``loc`` inside ``kind``."""
+def record_at(kind: Any, loc: list[Any]) -> Any:
+    """The model or dataclass at ``loc`` inside ``kind``."""
     for part in loc:
         kind = _inner(kind, part)
-    kind = _record_type(kind)
+    return _record_type(kind)
+
+
+def field_names(kind: Any) -> set[str]:
+    """The field names of a model or dataclass."""
     if isinstance(kind, type) and issubclass(kind, BaseModel):
         return set(kind.model_fields)
     if dataclasses.is_dataclass(kind):
