@@ -11,6 +11,7 @@ documentation ("a positive integer", "WIDTHxHEIGHT, ...").
 from __future__ import annotations
 
 import dataclasses
+import json
 import types
 import typing
 from collections.abc import Callable
@@ -88,6 +89,12 @@ def validate_json(kind: type[T], text: str | bytes, source: str | Path) -> T:
         return TypeAdapter(kind).validate_json(text, strict=True)
     except ValidationError as error:
         raise input_error(error, kind, source) from None
+
+
+def validate_plain(kind: type[T], data: Any, source: str | Path) -> T:
+    """Parsed YAML of plain values (numbers, text, lists, mappings) as a ``kind`` of
+    dataclasses, strictly typed as :func:`validate_json` types JSON (lists for tuples)."""
+    return validate_json(kind, json.dumps(data, default=str), source)
 
 
 def input_error(error: ValidationError, kind: Any, source: str | Path) -> InputError:
