@@ -108,7 +108,8 @@ def test_new_spec_replaces_the_tables_with_the_new_selection_only(setup, capsys)
     assert set(summary["models"]["static"]["splits"]) == {"hard_60s", "all"}
     assert summary["models"]["static"]["splits"]["all"]["cases"] == 2
     record = json.loads((out / "run.json").read_text())
-    assert record["frames"] == 5 and record["resumed"] == [] and record["created"] != created
+    frames = record["resolved"]["frames"]
+    assert frames == 5 and record["resumed"] == [] and record["created"] != created
     assert main(["show", str(out)]) == 0
     assert "simple_60s" not in capsys.readouterr().out
 

@@ -26,6 +26,7 @@ from wmbench.core.errors import InputError
 T = TypeVar("T")
 TOP = "<top level>"
 EXPECTED = "expected"  # the error type of a rule: its message is the expected form
+OPTIONS = "--"  # the source of command-line choices: each error names its option (--frames)
 # the expected form of pydantic's own error types, in the project's words
 _WORDS = {
     "string_type": "a str",
@@ -42,6 +43,7 @@ _WORDS = {
     "missing": "a value (required field)",
     "finite_number": "a finite number",
 }
+_UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
 
 
 class Schema(BaseModel):
@@ -51,6 +53,18 @@ class Schema(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
     KNOWN: ClassVar[str] = "only the fields"
     REQUIRED: ClassVar[str] = "a value (required field)"
+    SOURCE: ClassVar[str] = ""  # what a direct construction's errors name (default: the class)
+
+    def __init__(self, **data: Any) -> None:
+        """A direct construction (from the API) checked like a file: an InputError."""
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise input_error(error, type(self), self.SOURCE or type(self).__name__) from None
+
+    # validation inside another schema builds this one without calling __init__, as for
+    # pydantic's own BaseModel.__init__ and RootModel.__init__ (pydantic/root_model.py, 2.13)
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
 def expected(form: str, **context: Any) -> PydanticCustomError:
@@ -75,12 +89,15 @@ def as_tuple(value: Any) -> Any:
     return tuple(value) if isinstance(value, list) else value
 
 
-def validate(kind: type[T], data: Any, source: str | Path, context: Any = None) -> T:
-    """``data`` (parsed YAML or JSON) as a ``kind``; an InputError naming ``source`` otherwise."""
+def validate(
+    kind: type[T], data: Any, source: str | Path, context: Any = None, field: str = ""
+) -> T:
+    """``data`` (parsed YAML or JSON) as a ``kind``; an InputError naming ``source`` (and
+    ``field`` when ``data`` is one field's value) otherwise. ``context`` reaches validators."""
     try:
         return TypeAdapter(kind).validate_python(data, context=context)
     except ValidationError as error:
-        raise input_error(error, kind, source) from None
+        raise input_error(error, kind, source, field) from None
 
 
 def validate_json(kind: type[T], text: str | bytes, source: str | Path) -> T:
@@ -97,18 +114,24 @@ def validate_plain(kind: type[T], data: Any, source: str | Path) -> T:
     return validate_json(kind, json.dumps(data, default=str), source)
 
 
-def input_error(error: ValidationError, kind: Any, source: str | Path) -> InputError:
-    """The first problem of ``error`` as an InputError: file, dotted field, expected, found."""
-    first = error.errors(include_url=False)[0]
+def input_error(
+    error: ValidationError, kind: Any, source: str | Path, field: str = ""
+) -> InputError:
+    """The first problem of ``error`` (an unknown key before the others: a misspelt key
+    explains a missing one) as an InputError: file, dotted field, expected, found."""
+    problems = error.errors(include_url=False)
+    first = min(problems, key=lambda problem: problem["type"] not in _UNKNOWN)
     kind_name, loc, ctx = first["type"], list(first["loc"]), first.get("ctx") or {}
     if "field" in ctx:
         loc.append(ctx["field"])
-    where = dotted(loc)
+    where = dotted(([field] if field else []) + loc)
+    if source == OPTIONS:
+        source = "--" + str(([field] if field else loc or ["option"])[0]).replace("_", "-")
     value = first.get("input")
     if kind_name == "json_invalid":
         name = getattr(kind, "__name__", "value")
         return InputError(source, "json", f"a {name} as JSON", ctx.get("error", first["msg"]))
-    if kind_name in ("extra_forbidden", "unexpected_keyword_argument"):
+    if kind_name in _UNKNOWN:
         record = record_at(kind, loc[:-1])
         known = sorted(field_names(record))
         words = getattr(record, "KNOWN", Schema.KNOWN)

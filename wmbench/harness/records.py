@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import ConfigDict, with_config
+from pydantic import BaseModel, ConfigDict, with_config
 
 from wmbench.core.errors import InputError
 from wmbench.core.schema import validate_json
+from wmbench.harness.spec import RunSpec
 
 R = TypeVar("R")
 OK, PARTIAL, FAILED, SKIPPED = "ok", "partial", "failed", "skipped"
+RUN_FORMAT = 2  # run.json's layout: 2 holds the validated specification (wmbench.harness.spec)
 RECORD = ConfigDict(extra="forbid")  # a field a record does not have is an error
 
 
@@ -39,30 +41,41 @@ class DeclaredMetric:
 
 @with_config(RECORD)
 @dataclass(frozen=True)
-class ModelChoiceRecord:
-    """A model the run was asked for, by registry name, with its options."""
+class ModelKey:
+    """A model of the run by name and folder key (its name and configuration)."""
 
     name: str
-    options: dict[str, str] = field(default_factory=dict)
+    key: str
+
+
+@with_config(RECORD)
+@dataclass(frozen=True)
+class Resolved:
+    """What a specification resolved to when it ran: the kind of data, the selected cases, the
+    generation settings, the models' folder keys and the evaluators' identities (version and
+    the settings that change their numbers). Compared on resume beside the specification."""
+
+    data: str
+    cases: list[str]
+    frames: int
+    fps: float
+    resolution: list[int]
+    model_keys: list[ModelKey]
+    evaluator_identities: dict[str, str]
 
 
 @with_config(RECORD)
 @dataclass(frozen=True)
 class RunRecord:
-    """``run.json``: what the run is (suite, data, settings, code, hardware)."""
+    """``run.json``: the run's specification and what it resolved to (compared on resume),
+    beside its provenance (where the data was, code, packages, hardware, command, times)."""
 
-    suite: str
+    spec: RunSpec
+    resolved: Resolved
     data: str
-    frames: int
-    fps: float
-    resolution: list[int]
-    cases: list[str]
-    models: list[ModelChoiceRecord]
-    evaluators: list[str]
-    seed: int
     created: str
+    format: int = RUN_FORMAT
     evaluator_notes: dict[str, str] = field(default_factory=dict)
-    evaluator_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     evaluator_weights: dict[str, dict[str, str]] = field(default_factory=dict)
     world_size: int = 1
     git_commit: str = "unknown"
@@ -70,7 +83,38 @@ class RunRecord:
     hardware: dict[str, Any] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
-    spec: dict[str, Any] = field(default_factory=dict)  # see wmbench.harness.identity
+
+    @property
+    def suite(self) -> str:
+        return self.spec.suite
+
+    @property
+    def frames(self) -> int:
+        return self.resolved.frames
+
+    @property
+    def fps(self) -> float:
+        return self.resolved.fps
+
+    @property
+    def resolution(self) -> list[int]:
+        return self.resolved.resolution
+
+    @property
+    def cases(self) -> list[str]:
+        return self.resolved.cases
+
+    @property
+    def evaluators(self) -> tuple[str, ...]:
+        return self.spec.evaluators
+
+    @property
+    def evaluator_options(self) -> dict[str, dict[str, Any]]:
+        return self.spec.evaluator_options
+
+    def compared(self) -> dict[str, Any]:
+        """What a resume compares: the specification and what it resolved to."""
+        return {**self.spec.compared(), **_plain(self.resolved)}
 
     def setting(self) -> str:
         """Data, size and generation settings of the run, in one line."""
@@ -187,6 +231,8 @@ def to_json(record: Any) -> str:
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -209,4 +255,26 @@ def read_record(kind: type[R], path: Path) -> R:
         text = Path(path).read_bytes()
     except OSError as error:
         raise InputError(path, kind.__name__, "a readable file", str(error)) from error
+    if kind is RunRecord:
+        _refuse_older_run(text, path)
     return validate_json(kind, text, path)
+
+
+class OlderRun(InputError):
+    """A run folder written by an older wmbench (its ``run.json`` has another layout)."""
+
+
+def _refuse_older_run(text: bytes, path: Path) -> None:
+    """A ``run.json`` of an older wmbench (no ``format``) is an InputError saying so."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return  # not JSON: the schema names it
+    if isinstance(data, dict) and "format" not in data and "suite" in data:
+        raise OlderRun(
+            path, "format",
+            f"a run folder of this wmbench (run.json format {RUN_FORMAT})",
+            "a run folder written by an older wmbench (before the run specification was "
+            "stored): its case files stay as they are, but it cannot be shown, compared or "
+            "resumed by this version; rerun into a new --out",
+        )  # fmt: skip
