@@ -210,3 +210,29 @@ def test_kill_9_then_the_same_specification_resumes(pristine, tmp_path):
     assert run(bench, out, "--model", "command", "-o", f"cmd={sys.executable} {program}") == 0
     after = stamps(out)
     assert len(after) == 4 and {c: after[c] for c in before} == before
+
+
+def _older_run_json(record: dict) -> dict:
+    """``run.json`` as wmbench wrote it before the run specification was stored (format 1:
+    the suite's fields flat beside the provenance, a free-form ``spec``)."""
+    spec, resolved = record["spec"], record["resolved"]
+    return {
+        "suite": spec["suite"], "data": record["data"], "frames": resolved["frames"],
+        "fps": resolved["fps"], "resolution": resolved["resolution"], "cases": resolved["cases"],
+        "models": spec["models"], "evaluators": spec["evaluators"], "seed": spec["seed"],
+        "created": record["created"], "spec": {"suite": spec["suite"]},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("verb", ["show", "run"])
+def test_a_run_folder_of_an_older_wmbench_is_named_and_left_alone(setup, tmp_path, capsys, verb):
+    bench, out = setup
+    path = out / "run.json"
+    path.write_text(json.dumps(_older_run_json(json.loads(path.read_text()))))
+    before = _snapshot(out)
+    capsys.readouterr()
+    arguments = ["show", str(out)] if verb == "show" else None
+    code = main(arguments) if arguments else run(bench, out)
+    assert code == 2
+    assert_names(error_text(capsys), str(path), "format", "older wmbench", "new --out")
+    assert _snapshot(out) == before
