@@ -41,7 +41,7 @@ _WORDS = {
     "list_type": "a list",
     "tuple_type": "a list",
     "missing": "a value (required field)",
-    "finite_number": "a finite number",
+    "path_type": "a path",
 }
 _UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
 
@@ -143,9 +143,6 @@ def input_error(
         return InputError(source, where, words, "nothing")
     if kind_name == "literal_error":
         return InputError(source, where, f"one of {ctx['expected']}", repr(value))
-    if kind_name in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        return InputError(source, where, first["msg"].replace("Input should be ", "a number "),
-                          repr(value))  # fmt: skip
     words = _WORDS.get(kind_name, first["msg"].replace("Input should be ", ""))
     found = type(value).__name__ if words == "a mapping" else _found(value)
     return InputError(source, where, words, found)
