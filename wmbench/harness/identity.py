@@ -86,9 +86,9 @@ def check_folder(out: Path) -> None:
 
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """What differs between two specifications, one short line per field."""
+    """What differs between two specifications, one short line per field (in their order)."""
     lines = []
-    for key in sorted(set(old) | set(new)):
+    for key in dict.fromkeys([*new, *old]):
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
