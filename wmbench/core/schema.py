@@ -19,13 +19,11 @@ from pathlib import Path
 from typing import Annotated, Any, ClassVar, TypeVar, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
-from pydantic_core import PydanticCustomError
 
 from wmbench.core.errors import InputError
 
 T = TypeVar("T")
 TOP = "<top level>"
-EXPECTED = "expected"  # the error type of a rule: its message is the expected form
 OPTIONS = "--"  # the source of command-line choices: each error names its option (--frames)
 # the expected form of pydantic's own error types, in the project's words
 _WORDS = {
@@ -67,10 +65,13 @@ class Schema(BaseModel):
     __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
 
-def expected(form: str, **context: Any) -> PydanticCustomError:
-    """The error a validator raises when a value is not of the ``form`` it expects (``field``
-    in ``context`` names a part of the value, appended to the field path)."""
-    return PydanticCustomError(EXPECTED, "{expected}", {"expected": form, **context})
+class Expected(ValueError):
+    """What a validator raises when a value is not of the ``form`` it expects: ``field`` names
+    a part of the value (appended to the field path), ``found`` what to show instead of it."""
+
+    def __init__(self, form: str, field: str | int | None = None, found: str | None = None):
+        super().__init__(form)
+        self.form, self.field, self.found = form, field, found
 
 
 def rule(kind: Any, form: str, test: Callable[[Any], bool]) -> Any:
@@ -78,7 +79,7 @@ def rule(kind: Any, form: str, test: Callable[[Any], bool]) -> Any:
 
     def check(value: Any) -> Any:
         if not test(value):
-            raise expected(form)
+            raise Expected(form)
         return value
 
     return Annotated[kind, BeforeValidator(check)]
@@ -122,8 +123,9 @@ def input_error(
     problems = error.errors(include_url=False)
     first = min(problems, key=lambda problem: problem["type"] not in _UNKNOWN)
     kind_name, loc, ctx = first["type"], list(first["loc"]), first.get("ctx") or {}
-    if "field" in ctx:
-        loc.append(ctx["field"])
+    rule_error = ctx.get("error") if kind_name == "value_error" else None
+    if isinstance(rule_error, Expected) and rule_error.field is not None:
+        loc.append(rule_error.field)
     where = dotted(([field] if field else []) + loc)
     if source == OPTIONS:
         source = "--" + str(([field] if field else loc or ["option"])[0]).replace("_", "-")
@@ -136,8 +138,9 @@ def input_error(
         known = sorted(field_names(record))
         words = getattr(record, "KNOWN", Schema.KNOWN)
         return InputError(source, where, f"{words} {known}", "an unknown field")
-    if kind_name == EXPECTED:
-        return InputError(source, where, ctx["expected"], ctx.get("found", repr(value)))
+    if isinstance(rule_error, Expected):
+        found = rule_error.found if rule_error.found is not None else _found(value)
+        return InputError(source, where, rule_error.form, found)
     if kind_name == "missing":
         words = getattr(record_at(kind, loc[:-1]), "REQUIRED", _WORDS["missing"])
         return InputError(source, where, words, "nothing")

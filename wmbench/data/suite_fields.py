@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, PlainSerializer, ValidationInfo
 
-from wmbench.core.schema import expected, rule, validate
+from wmbench.core.schema import Expected, rule, validate
 from wmbench.data.sanawm_bench import MIRROR_SPLITS
 
 # pixels per side: below 16 encoders and 11x11 SSIM windows fail; above 8192, memory does
@@ -42,9 +42,9 @@ def _resolution(value: Any) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in str(text).lower().split("x"))
     except ValueError:
-        raise expected(RESOLUTION_FORM) from None
+        raise Expected(RESOLUTION_FORM) from None
     if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
-        raise expected(RESOLUTION_FORM)
+        raise Expected(RESOLUTION_FORM)
     return width, height
 
 
@@ -85,16 +85,16 @@ def _names(kind: str) -> Any:
 
     def check(value: Any, info: ValidationInfo) -> tuple[str, ...]:
         if not isinstance(value, list | tuple):
-            raise expected("a list")
+            raise Expected("a list")
         registered = _registered(info)
         known = registered.of(kind) if registered is not None else ()
         for index, name in enumerate(value):
             if not isinstance(name, str) or (registered is not None and name not in known):
                 form = (f"a registered {kind} name: {', '.join(known)}" if registered is not None
                         else f"a {kind} name")  # fmt: skip
-                raise expected(form, field=index, found=repr(name))
+                raise Expected(form, field=index, found=repr(name))
             if list(value).index(name) != index:
-                raise expected(f"distinct {kind} names", field=index, found=repr(name))
+                raise Expected(f"distinct {kind} names", field=index, found=repr(name))
         return tuple(value)
 
     return Annotated[tuple[str, ...], BeforeValidator(check)]
@@ -111,7 +111,7 @@ def _model_options(value: Any, info: ValidationInfo) -> Any:
         for name in value:
             if name not in registered.models:
                 form = f"a registered model name: {', '.join(registered.models)}"
-                raise expected(form, field=name, found=repr(name))
+                raise Expected(form, field=name, found=repr(name))
     return value
 
 

@@ -31,7 +31,7 @@ from pydantic import BeforeValidator, Strict
 from wmbench.core.errors import InputError
 from wmbench.core.files import read_yaml
 from wmbench.core.paths import data_dir, suites_dir
-from wmbench.core.schema import OPTIONS, Schema, as_tuple, expected, validate
+from wmbench.core.schema import OPTIONS, Expected, Schema, as_tuple, validate
 from wmbench.core.types import Suite
 from wmbench.data import sanawm_bench
 from wmbench.data.suite_fields import (
@@ -62,7 +62,7 @@ def _case_ids(value: Any) -> Any:
         or not value
         or not all(isinstance(c, str) and c for c in value)
     ):
-        raise expected("comma-separated case ids")
+        raise Expected("comma-separated case ids")
     return value
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BeforeValidator, ConfigDict, create_model
 
-from wmbench.core.schema import Schema, expected, validate
+from wmbench.core.schema import Expected, Schema, validate
 
 
 def to_bool(value: Any) -> bool:
@@ -55,7 +55,7 @@ def _converter(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
             return convert(value)
         except (TypeError, ValueError) as error:
             name = getattr(convert, "__name__", "valid")
-            raise expected(f"a {name} value") from error
+            raise Expected(f"a {name} value") from error
 
     return converted
 

@@ -42,7 +42,7 @@ from pydantic import BeforeValidator, Field, model_validator
 from wmbench.core.errors import InputError
 from wmbench.core.files import read_yaml
 from wmbench.core.paths import shipped
-from wmbench.core.schema import Schema, expected, rule, validate
+from wmbench.core.schema import Expected, Schema, rule, validate
 from wmbench.harness.records import ModelRecord
 
 REPORTED_DIR = shipped("reported")
@@ -77,7 +77,7 @@ class Source(Schema):
     @model_validator(mode="after")
     def _located(self) -> Source:
         if not (self.arxiv or self.url):
-            raise expected("an arXiv id (or source.url)", field="arxiv", found="neither")
+            raise Expected("an arXiv id (or source.url)", field="arxiv", found="neither")
         return self
 
     @property
@@ -167,7 +167,7 @@ class ReportedFileSchema(Schema):
         seen: set[str] = set()
         for index, entry in enumerate(self.entries):
             if entry.id in seen:
-                raise expected("an id unique in the file", field=f"entries[{index}].id",
+                raise Expected("an id unique in the file", field=f"entries[{index}].id",
                                found=entry.id)  # fmt: skip
             seen.add(entry.id)
         return self
