@@ -48,21 +48,21 @@ def model_key(name: str, config: dict[str, Any]) -> str:
 
 def case_key(
     run: RunRecord,
+    model: ModelRecord,
     inputs: dict[str, str] | str,
-    model: ModelRecord | None = None,
-    weights: dict[str, dict[str, str]] | None = None,
+    weights: dict[str, dict[str, str]],
 ) -> str:
     """The key a case's result is stored under and resumed by: the run's generation settings
-    and seed, the model's configuration and evaluators (their identities and weight digests),
-    and the case's ``inputs`` (their digests); for a case that could not be read, ``inputs`` is
-    the error (the case is retried once its input is fixed)."""
+    and seed, the ``model``'s configuration and evaluators (their identities and ``weights``
+    digests), and the case's ``inputs`` (their digests). For a case that could not be read,
+    ``inputs`` is the error, and the key is the run's and the error's (the case is retried once
+    its input is fixed)."""
     if isinstance(inputs, str):
         return digest({"suite": run.suite, "error": inputs, "seed": run.spec.seed})
-    assert model is not None, "a case that was read has a model"
     return digest({
         "suite": run.suite, "frames": run.frames, "resolution": run.resolution,
         "fps": run.fps, "seed": run.spec.seed, "model": model.config,
-        "evaluators": model.evaluators, "weights": weights or {}, "inputs": inputs,
+        "evaluators": model.evaluators, "weights": weights, "inputs": inputs,
     })  # fmt: skip
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
@@ -207,6 +208,7 @@ def _run_model(
     if rank == 0:
         store.write_model(key, record)
     digests = {e.name: weights.digests(e.weight_entries) for e in evaluators}
+    case_key = partial(identity.case_key, run, record, weights=digests)
     suite_failures = dict(config.suite.failures)
     case_ids = [case.id for case in config.suite.cases] + list(suite_failures)
     cases = {case.id: case for case in config.suite.cases}
@@ -215,15 +217,15 @@ def _run_model(
         prefix = f"{info.name} [{index}/{len(mine)}] {case_id}"
         base = CaseRecord(info.name, key, case_id, "", case_id.split("/", 1)[0], FAILED)
         if case_id in suite_failures:
-            _record_failure(store, run, base, prefix, suite_failures[case_id])
+            _record_failure(store, base, prefix, suite_failures[case_id], case_key)
             continue
         case = cases[case_id]
         try:
             inputs = provenance.case_inputs(case)
         except InputError as error:
-            _record_failure(store, run, base, prefix, str(error))
+            _record_failure(store, base, prefix, str(error), case_key)
             continue
-        case_fingerprint = identity.case_key(run, inputs, record, digests)
+        case_fingerprint = case_key(inputs)
         previous = store.finished(key, case_id, case_fingerprint)
         if previous and not (config.retry_failed and previous.status != OK):
             log(f"{prefix}: done earlier ({previous.status}), skipped")
@@ -234,13 +236,12 @@ def _run_model(
 
 
 def _record_failure(
-    store: RunStore, run: RunRecord, base: CaseRecord, prefix: str, error: str
+    store: RunStore, base: CaseRecord, prefix: str, error: str, case_key: Callable[[str], str]
 ) -> None:
-    """A case that could not be read: recorded as failed (its key covers the error, so a fixed
-    input is retried)."""
+    """A case that could not be read: recorded as failed, keyed by the error (so a fixed input
+    is retried)."""
     log(f"{prefix}: FAILED reading the case: {error}")
-    stamp = identity.case_key(run, error)
-    store.write_case(replace(base, fingerprint=stamp, stage="read", error=error))
+    store.write_case(replace(base, fingerprint=case_key(error), stage="read", error=error))
 
 
 def _run_case(
