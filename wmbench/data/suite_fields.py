@@ -32,7 +32,7 @@ PositiveInt = rule(int, "a positive integer", lambda v: _integer(v) and v > 0)
 PositiveNumber = rule(float, "a positive number", lambda v: _number(v) and v > 0)
 Seed = rule(int, f"an integer from 0 to {MAX_SEED}", lambda v: _integer(v) and 0 <= v <= MAX_SEED)
 Scalar = rule(Any, "a scalar value", lambda v: isinstance(v, str | int | float | bool))
-Mapping = rule(dict[str, Any], "a mapping", lambda v: isinstance(v, dict))
+Options = rule(dict[str, Any], "a mapping of options", lambda v: isinstance(v, dict))
 Plan = Literal[tuple(MIRROR_SPLITS)]  # type: ignore[valid-type]
 
 

@@ -36,9 +36,9 @@ from wmbench.core.types import Suite
 from wmbench.data import sanawm_bench
 from wmbench.data.suite_fields import (
     EvaluatorNames,
-    Mapping,
     ModelNames,
     ModelOptions,
+    Options,
     Plan,
     PositiveInt,
     PositiveNumber,
@@ -104,7 +104,7 @@ class SuiteFields(Schema):
     description: Text = ""
     limit: PositiveInt | None = None
     model_options: ModelOptions = {}
-    evaluator_options: dict[str, Mapping] = {}
+    evaluator_options: dict[str, Options] = {}
     mirror_settings: MirrorSettings = MirrorSettings()
 
 

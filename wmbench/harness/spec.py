@@ -10,7 +10,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BeforeValidator
 
 from wmbench.core.schema import Schema, as_tuple
-from wmbench.data.suite_fields import EvaluatorNames, Mapping, Scalar, Seed, Text
+from wmbench.data.suite_fields import EvaluatorNames, Options, Scalar, Seed, Text
 from wmbench.data.suites import Overrides
 
 
@@ -38,7 +38,7 @@ class RunSpec(Schema):
     selection: Overrides = Overrides()
     models: Annotated[tuple[ModelChoice, ...], BeforeValidator(as_tuple)]
     evaluators: EvaluatorNames
-    evaluator_options: dict[str, Mapping] = {}
+    evaluator_options: dict[str, Options] = {}
     seed: Seed = 0
 
     def compared(self) -> dict[str, Any]:
