@@ -130,6 +130,15 @@ def test_rerun_of_the_same_specification_resumes(setup):
     assert len(json.loads((out / "run.json").read_text())["resumed"]) == 1
 
 
+def test_asking_for_what_the_specification_already_resolves_to_resumes(setup):
+    """A selection or option that changes nothing the run resolves to (a limit above the
+    cases, a split's every case named) is the same run: it resumes."""
+    bench, out = setup
+    before = stamps(out)
+    assert run(bench, out, "--limit", "5", "--cases", ",".join(CASES)) == 0
+    assert stamps(out) == before
+
+
 @pytest.mark.parametrize(
     "content", ["file", "folder", "hidden-and-file"], ids=["a-file", "a-folder", "data"]
 )

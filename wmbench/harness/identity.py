@@ -18,13 +18,13 @@ from typing import Any
 from wmbench.core.digest import digest
 from wmbench.core.errors import InputError
 from wmbench.core.types import Suite
-from wmbench.harness.records import ModelKey, ModelRecord, Resolved, RunRecord
+from wmbench.harness.records import ModelRecord, Resolved, ResolvedModel, RunRecord
 
 RUN_FILE = "run.json"
 NEW_SPEC_FLAG = "--new-spec"
 
 
-def resolved(suite: Suite, models: list[ModelKey], evaluators: dict[str, str]) -> Resolved:
+def resolved(suite: Suite, models: list[ResolvedModel], evaluators: dict[str, str]) -> Resolved:
     """What a specification resolved to: the loaded ``suite``, the models' folder keys and
     the evaluators as name -> identity (version and the settings that change its numbers).
     The data is named by its kind (a moved data folder is the same data; changed content
@@ -35,7 +35,7 @@ def resolved(suite: Suite, models: list[ModelKey], evaluators: dict[str, str]) -
         frames=suite.frames,
         fps=suite.fps,
         resolution=list(suite.resolution),
-        model_keys=models,
+        models=models,
         evaluator_identities=dict(evaluators),
     )
 
@@ -68,7 +68,7 @@ def case_key(
 
 def members(record: RunRecord) -> tuple[set[str], set[str]]:
     """The model keys and case ids a run covers (what the tables may hold)."""
-    return {model.key for model in record.resolved.model_keys}, set(record.resolved.cases)
+    return {model.key for model in record.resolved.models}, set(record.resolved.cases)
 
 
 def check_folder(out: Path) -> None:

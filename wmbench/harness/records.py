@@ -41,11 +41,13 @@ class DeclaredMetric:
 
 @with_config(RECORD)
 @dataclass(frozen=True)
-class ModelKey:
-    """A model of the run by name and folder key (its name and configuration)."""
+class ResolvedModel:
+    """A model of the run: its name, folder key (name and configuration) and options (the
+    suite's merged with the user's)."""
 
     name: str
     key: str
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 @with_config(RECORD)
@@ -60,7 +62,7 @@ class Resolved:
     frames: int
     fps: float
     resolution: list[int]
-    model_keys: list[ModelKey]
+    models: list[ResolvedModel]
     evaluator_identities: dict[str, str]
 
 

@@ -34,9 +34,9 @@ from wmbench.harness.records import (
     SKIPPED,
     CaseRecord,
     DeclaredMetric,
-    ModelKey,
     ModelRecord,
     Resolved,
+    ResolvedModel,
     RunRecord,
 )
 from wmbench.harness.result import RunResult
@@ -88,7 +88,7 @@ def _run(config: RunConfig) -> RunResult:
     models: dict[str, ModelRecord] = {}
     try:  # every model is built and checked before the first one runs
         prepared = [_prepare(config, choice) for choice in config.spec.models]
-        keys = [ModelKey(p.choice.name, p.key) for p in prepared]
+        keys = [ResolvedModel(p.choice.name, p.key, p.options) for p in prepared]
         record = _run_record(
             config, world_size, evaluators, identity.resolved(suite, keys, identities)
         )

@@ -29,8 +29,7 @@ class ModelChoice(Schema):
 
 
 class RunSpec(Schema):
-    """One run's specification. ``selection.data`` (where the data is) is not part of what a
-    resume compares: a moved data folder is the same data."""
+    """One run's specification."""
 
     SOURCE: ClassVar[str] = "run specification"
     suite: Text
@@ -42,5 +41,7 @@ class RunSpec(Schema):
     seed: Seed = 0
 
     def compared(self) -> dict[str, Any]:
-        """What a resume compares, as plain data."""
-        return self.model_dump(mode="json", exclude={"selection": {"data"}})
+        """What a resume compares, as plain data: the selection and the models are compared by
+        what they resolve to (the cases, settings, model keys and merged options), so asking
+        for what the suite already gives is the same run."""
+        return self.model_dump(mode="json", exclude={"selection", "models"})
