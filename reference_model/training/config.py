@@ -14,22 +14,19 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, with_config
-
 from reference_model.presets import PRESETS, RELEASE_SCHEDULER_SHIFT
 from wmbench.core.errors import InputError
 from wmbench.core.files import read_yaml
-from wmbench.core.schema import validate_plain
+from wmbench.core.schema import closed, validate_plain
 
 CONFIG_DIR = Path(files("reference_model.training").joinpath("configs"))  # package data
 TIMESTEP_SAMPLERS = ("shifted", "logit_normal")
 STRATEGIES = ("ddp", "fsdp")
 LR_SCHEDULES = ("cosine", "constant")
 CACHE_DTYPES = ("float32", "bfloat16")
-CONFIG = ConfigDict(extra="forbid")  # a key a section does not have is an error
 
 
-@with_config(CONFIG)
+@closed
 @dataclass(frozen=True)
 class Stage:
     """One progressive stage: clips of ``frames`` frames (8k+1, the VAE's counts) fitted to
@@ -59,7 +56,7 @@ class Stage:
         return self.batch // per_step
 
 
-@with_config(CONFIG)
+@closed
 @dataclass(frozen=True)
 class DataConfig:
     """Where clips come from (``synthetic`` worlds or a ``clips`` folder in the posed-clip form of
@@ -77,7 +74,7 @@ class DataConfig:
     cache_dtype: str = "float32"
 
 
-@with_config(CONFIG)
+@closed
 @dataclass(frozen=True)
 class ObjectiveConfig:
     """Flow-matching times: ``shifted`` draws uniformly from the shifted table of diffusers'
@@ -90,7 +87,7 @@ class ObjectiveConfig:
     logit_std: float = 1.0
 
 
-@with_config(CONFIG)
+@closed
 @dataclass(frozen=True)
 class OptimConfig:
     """AdamW with linear warmup then a cosine (to ``min_lr_ratio`` x lr) or constant schedule,
@@ -106,7 +103,7 @@ class OptimConfig:
     ema_decay: float = 0.999
 
 
-@with_config(CONFIG)
+@closed
 @dataclass(frozen=True)
 class ParallelConfig:
     """``ddp`` or ``fsdp`` (FSDP2 ``fully_shard`` per block), activation checkpointing, bf16
@@ -118,7 +115,7 @@ class ParallelConfig:
     cpu_threads: int = 1
 
 
-@with_config(CONFIG)
+@closed
 @dataclass(frozen=True)
 class TrainConfig:
     """A training run: the preset; its initial weights (``random``; ``checkpoint``: the base

@@ -44,11 +44,18 @@ _WORDS = {
 _UNKNOWN = ("extra_forbidden", "unexpected_keyword_argument")
 
 
+def closed(cls: type[T]) -> type[T]:
+    """A dataclass whose JSON or YAML form refuses unknown keys (set as its pydantic
+    configuration, ``__pydantic_config__``, which pydantic reads on stdlib dataclasses)."""
+    cls.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
+    return cls
+
+
 class Schema(BaseModel):
     """A file's (or an option's) schema: frozen, strict, unknown keys refused (the message
     lists the known ones after ``KNOWN``; a missing one expects ``REQUIRED``)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, protected_namespaces=())
     KNOWN: ClassVar[str] = "only the fields"
     REQUIRED: ClassVar[str] = "a value (required field)"
     SOURCE: ClassVar[str] = ""  # what a direct construction's errors name (default: the class)

@@ -16,19 +16,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, with_config
+from pydantic import BaseModel
 
 from wmbench.core.errors import InputError
-from wmbench.core.schema import validate_json
+from wmbench.core.schema import closed, validate_json
 from wmbench.harness.spec import RunSpec
 
 R = TypeVar("R")
 OK, PARTIAL, FAILED, SKIPPED = "ok", "partial", "failed", "skipped"
 RUN_FORMAT = 2  # run.json's layout: 2 holds the validated specification (wmbench.harness.spec)
-RECORD = ConfigDict(extra="forbid")  # a field a record does not have is an error
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class DeclaredMetric:
     """A metric's declaration as stored: direction, unit, description and its evaluator."""
@@ -39,7 +38,7 @@ class DeclaredMetric:
     evaluator: str = ""
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class ResolvedModel:
     """A model of the run: its name, folder key (name and configuration) and options (the
@@ -50,7 +49,7 @@ class ResolvedModel:
     options: dict[str, Any] = field(default_factory=dict)
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class Resolved:
     """What a specification resolved to when it ran: the kind of data, the selected cases, the
@@ -66,7 +65,7 @@ class Resolved:
     evaluator_identities: dict[str, str]
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class RunRecord:
     """``run.json``: the run's specification and what it resolved to (compared on resume),
@@ -130,7 +129,7 @@ class RunRecord:
         return (self.frames - 1) / self.fps
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class ModelRecord:
     """``models/<model_key>.json``: a model's options and configuration, whether it ran (and
@@ -149,7 +148,7 @@ class ModelRecord:
     set_metrics: dict[str, DeclaredMetric] = field(default_factory=dict)
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class CaseRecord:
     """``result.json`` of one model and case. ``metrics`` holds None where a metric does not
@@ -172,7 +171,7 @@ class CaseRecord:
     inputs: dict[str, str] = field(default_factory=dict)
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class Aggregate:
     """Mean, population std (ddof 0) and count of a metric over cases."""
@@ -182,7 +181,7 @@ class Aggregate:
     count: int
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class SetRecord:
     """A set-level metric of one model and split (see ``evaluators.base.SetValue``)."""
@@ -193,7 +192,7 @@ class SetRecord:
     note: str = ""
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class SplitSummary:
     cases: int
@@ -202,7 +201,7 @@ class SplitSummary:
     set_metrics: dict[str, SetRecord] = field(default_factory=dict)
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class ModelSummary:
     model: str
@@ -212,7 +211,7 @@ class ModelSummary:
     splits: dict[str, SplitSummary] = field(default_factory=dict)
 
 
-@with_config(RECORD)
+@closed
 @dataclass(frozen=True)
 class Summary:
     """``summary.json``: per model and split (and ``all``) the aggregates of every metric and
