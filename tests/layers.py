@@ -27,8 +27,9 @@ class Layer:
 
 LAYERS = (
     Layer("wmbench.core", ("wmbench.core", "wmbench"),
-          "types (Trajectory, Case, Suite, Video), errors, registry, weights, paths, the "
-          "package's shipped data (suites, published numbers) found through importlib.resources"),
+          "types (Trajectory, Case, Suite, Video), errors, schema (the one pydantic adapter: "
+          "errors name file, field, expected, found), registry, weights, paths, the package's "
+          "shipped data (suites, published numbers) found through importlib.resources"),
     Layer("wmbench.data", ("wmbench.data",),
           "suite files (names checked against registries the caller passes), the "
           "SANA-WM-Bench reader, video I/O, data fetch"),
@@ -44,8 +45,10 @@ LAYERS = (
           "the Evaluator base class and the evaluators (per case; set-level ones own their "
           "update/compute); learned networks belong to the evaluator instance"),
     Layer("wmbench.harness", ("wmbench.harness",),
-          "runner (the one loop), store (run-directory I/O only), records (typed run.json / "
-          "models / result.json / summary.json), summary, provenance"),
+          "spec (the run specification, validated once where a run enters), runner (the one "
+          "loop, returns its result), identity (resume and the one case key), store "
+          "(run-directory I/O only), records (typed run.json / models / result.json / "
+          "summary.json), summary, provenance"),
     Layer("wmbench.report", ("wmbench.report",),
           "one table model for the terminal, Markdown, HTML and CSV; plots; compare; history; "
           "the paper-reproduction report"),

@@ -43,3 +43,15 @@ def test_evaluate_returns_the_cli_run_s_numbers(tmp_path, capsys):
 def test_options_for_a_model_that_does_not_run_are_refused(tmp_path):
     with pytest.raises(InputError, match="static"):
         api.evaluate("smoke", ["oracle"], options={"static": {"x": "1"}}, out=tmp_path)
+
+
+def test_the_result_returned_is_what_the_run_folder_holds(tmp_path):
+    """The runner returns what it wrote (no re-read); reading the folder back gives the same."""
+    result = api.evaluate(
+        "smoke", ["static"], selection=SELECTION, evaluators=["flicker", "throughput"],
+        out=tmp_path / "run", save_videos=False,
+    )  # fmt: skip
+    stored = api.RunResult.read(result.out)
+    assert result.run == stored.run and result.models == stored.models
+    assert result.summary == stored.summary
+    pd.testing.assert_frame_equal(result.results, stored.results, check_dtype=False)

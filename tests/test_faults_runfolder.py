@@ -108,7 +108,8 @@ def test_new_spec_replaces_the_tables_with_the_new_selection_only(setup, capsys)
     assert set(summary["models"]["static"]["splits"]) == {"hard_60s", "all"}
     assert summary["models"]["static"]["splits"]["all"]["cases"] == 2
     record = json.loads((out / "run.json").read_text())
-    assert record["frames"] == 5 and record["resumed"] == [] and record["created"] != created
+    frames = record["resolved"]["frames"]
+    assert frames == 5 and record["resumed"] == [] and record["created"] != created
     assert main(["show", str(out)]) == 0
     assert "simple_60s" not in capsys.readouterr().out
 
@@ -127,6 +128,15 @@ def test_rerun_of_the_same_specification_resumes(setup):
     assert run(bench, out) == 0
     assert stamps(out) == before
     assert len(json.loads((out / "run.json").read_text())["resumed"]) == 1
+
+
+def test_asking_for_what_the_specification_already_resolves_to_resumes(setup):
+    """A selection or option that changes nothing the run resolves to (a limit above the
+    cases, a split's every case named) is the same run: it resumes."""
+    bench, out = setup
+    before = stamps(out)
+    assert run(bench, out, "--limit", "5", "--cases", ",".join(CASES)) == 0
+    assert stamps(out) == before
 
 
 @pytest.mark.parametrize(
@@ -209,3 +219,29 @@ def test_kill_9_then_the_same_specification_resumes(pristine, tmp_path):
     assert run(bench, out, "--model", "command", "-o", f"cmd={sys.executable} {program}") == 0
     after = stamps(out)
     assert len(after) == 4 and {c: after[c] for c in before} == before
+
+
+def _older_run_json(record: dict) -> dict:
+    """``run.json`` as wmbench wrote it before the run specification was stored (format 1:
+    the suite's fields flat beside the provenance, a free-form ``spec``)."""
+    spec, resolved = record["spec"], record["resolved"]
+    return {
+        "suite": spec["suite"], "data": record["data"], "frames": resolved["frames"],
+        "fps": resolved["fps"], "resolution": resolved["resolution"], "cases": resolved["cases"],
+        "models": spec["models"], "evaluators": spec["evaluators"], "seed": spec["seed"],
+        "created": record["created"], "spec": {"suite": spec["suite"]},
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("verb", ["show", "run"])
+def test_a_run_folder_of_an_older_wmbench_is_named_and_left_alone(setup, tmp_path, capsys, verb):
+    bench, out = setup
+    path = out / "run.json"
+    path.write_text(json.dumps(_older_run_json(json.loads(path.read_text()))))
+    before = _snapshot(out)
+    capsys.readouterr()
+    arguments = ["show", str(out)] if verb == "show" else None
+    code = main(arguments) if arguments else run(bench, out)
+    assert code == 2
+    assert_names(error_text(capsys), str(path), "format", "older wmbench", "new --out")
+    assert _snapshot(out) == before

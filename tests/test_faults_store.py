@@ -37,7 +37,7 @@ RECORDS = {
     "model": "models/static.json",
     "case": CASE,
 }
-FIELD = {"run": "suite", "summary": "suite", "model": "name", "case": "status"}
+FIELD = {"run": "created", "summary": "suite", "model": "name", "case": "status"}
 
 
 def _damage(path, how, field):

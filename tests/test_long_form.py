@@ -93,7 +93,7 @@ def test_long_form_suite_loads_and_runs_a_short_override(tmp_path):
     assert main(args) == 0
     results = pd.read_csv(out / "results.csv")
     assert len(results) == 4 and set(results["status"]) == {"ok"}
-    assert json.loads((out / "run.json").read_text())["frames"] == 9
+    assert json.loads((out / "run.json").read_text())["resolved"]["frames"] == 9
 
 
 def test_an_unknown_mirror_plan_is_named(tmp_path):

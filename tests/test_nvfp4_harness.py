@@ -18,8 +18,8 @@ def test_compare_quant_runs_both_and_prints_the_deltas(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "== deltas: quant=nvfp4 against quant=none" in printed
     runs = {q: json.loads((out / q / "run.json").read_text()) for q in ("none", "nvfp4")}
-    assert [m["options"]["quant"] for m in runs["none"]["models"]] == ["none"]
-    assert [m["options"]["quant"] for m in runs["nvfp4"]["models"]] == ["nvfp4"]
+    assert [m["options"]["quant"] for m in runs["none"]["spec"]["models"]] == ["none"]
+    assert [m["options"]["quant"] for m in runs["nvfp4"]["spec"]["models"]] == ["nvfp4"]
     deltas = pd.read_csv(out / "deltas.csv")
     assert set(deltas["model"]) == {"sana-wm"}  # paired by name across the two configurations
     psnr = deltas.set_index("metric").loc["psnr_db"]

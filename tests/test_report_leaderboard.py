@@ -12,7 +12,7 @@ from tests.benchdata import write_bench
 from wmbench.cli import main
 from wmbench.core.types import Video
 from wmbench.evaluators import EVALUATORS, EvalResult, Evaluator, MetricSpec
-from wmbench.harness.store import model_key
+from wmbench.harness.identity import model_key
 from wmbench.models import MODELS
 from wmbench.models.base import Generation, ModelInfo
 from wmbench.report.measured import (

@@ -10,25 +10,25 @@ benchmarks and tests all call :func:`evaluate`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-import pandas as pd
-
+from wmbench.core.digest import digest
 from wmbench.core.errors import InputError
+from wmbench.core.schema import OPTIONS, validate
 from wmbench.core.types import Suite
 from wmbench.data import suites
-from wmbench.data.suite_fields import Registered, check_names, check_seed
+from wmbench.data.suite_fields import Registered
 from wmbench.data.suites import Overrides
 from wmbench.evaluators import EVALUATORS
-from wmbench.harness.records import FAILED, PARTIAL, RunRecord, Summary
-from wmbench.harness.runner import ModelChoice, RunConfig, run
-from wmbench.harness.store import RunStore
+from wmbench.harness.result import RunResult
+from wmbench.harness.runner import RunConfig, run
+from wmbench.harness.spec import ModelChoice, RunSpec
 from wmbench.models import MODELS
 from wmbench.worlds.mirror import ensure_mirror
 
-__all__ = ["ModelChoice", "Overrides", "RunResult", "evaluate", "load_suite"]
+__all__ = ["ModelChoice", "Overrides", "RunResult", "RunSpec", "evaluate", "load_suite"]
 
 
 def registered() -> Registered:
@@ -40,31 +40,6 @@ def load_suite(name_or_path: str, overrides: Overrides | None = None) -> Suite:
     """:func:`wmbench.data.suites.load_suite` checked against the registered names, with the
     synthetic mirror of :mod:`wmbench.worlds.mirror` as its fallback data."""
     return suites.load_suite(name_or_path, overrides, registered(), ensure_mirror)
-
-
-@dataclass(frozen=True)
-class RunResult:
-    """A finished (or resumed) run: its directory, record, summary and per-case table."""
-
-    out: Path
-    run: RunRecord
-    summary: Summary
-    results: pd.DataFrame
-
-    @property
-    def failed_cases(self) -> int:
-        """Cases with no result (unreadable input, generation failed, could not be stored)."""
-        return self._count(FAILED)
-
-    @property
-    def partial_cases(self) -> int:
-        """Cases where an evaluator failed (its error is in the case's ``errors``)."""
-        return self._count(PARTIAL)
-
-    def _count(self, status: str) -> int:
-        if not len(self.results):
-            return 0
-        return int((self.results["status"] == status).sum())
 
 
 def evaluate(
@@ -81,7 +56,8 @@ def evaluate(
     new_spec: bool = False,
 ) -> RunResult:
     """Run ``models`` (default: the suite's) on ``suite`` (a name, a suite file or a loaded
-    :class:`Suite`, narrowed by ``selection``) and return the result.
+    :class:`Suite`, narrowed by ``selection``) and return the result, as the run wrote it.
+    The choices are validated once, here, into the run's :class:`RunSpec`.
 
     ``options`` gives adapter options per model name (merged over the suite's own); models
     named here, and ``evaluators`` given here, are required: an unavailable one is an error
@@ -89,34 +65,60 @@ def evaluate(
     run of the same specification; another specification there is an error unless
     ``new_spec`` (then that folder's tables hold only this specification's cases).
     """
-    check_seed(seed)
+    known = registered()
     loaded = suite if isinstance(suite, Suite) else load_suite(str(suite), selection)
-    if evaluators is not None:
-        if not evaluators:
-            raise InputError("evaluate", "evaluators", "at least one evaluator name", "none")
-        names = check_names(
-            list(evaluators), "evaluator", "--evaluators", "evaluators", registered()
-        )
-        loaded = replace(loaded, evaluators=names)
-    choices = [ModelChoice(m) if isinstance(m, str) else m for m in models or loaded.models]
+    if evaluators is not None and not evaluators:
+        raise InputError("evaluate", "evaluators", "at least one evaluator name", "none")
+    choices = [ModelChoice(name=m) if isinstance(m, str) else m for m in models or loaded.models]
     extra = options or {}
     unknown = sorted(set(extra) - {choice.name for choice in choices})
     if unknown:
         raise InputError("options", unknown[0], "options for a model that runs")
-    choices = [replace(c, options={**c.options, **extra.get(c.name, {})}) for c in choices]
+    names = list(evaluators) if evaluators is not None else list(loaded.evaluators)
+    spec = validate(
+        RunSpec,
+        {
+            "suite": loaded.name,
+            "suite_digest": suite_digest(suite, loaded),
+            "selection": selection or Overrides(),
+            "models": [
+                {"name": c.name, "options": {**c.options, **extra.get(c.name, {})}}
+                for c in choices
+            ],
+            "evaluators": names,
+            "evaluator_options": {
+                name: loaded.evaluator_options[name]
+                for name in names
+                if name in loaded.evaluator_options
+            },
+            "seed": seed,
+        },
+        OPTIONS,
+        context=known,
+    )  # fmt: skip
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     directory = Path(out) if out is not None else Path("runs") / f"{loaded.name}-{stamp}"
     config = RunConfig(
-        suite=loaded,
-        models=tuple(choices),
+        spec=spec,
+        suite=replace(loaded, evaluators=spec.evaluators),
         out=directory,
-        seed=seed,
         save_videos=save_videos,
         retry_failed=retry_failed,
         strict_models=models is not None,
         strict_evaluators=evaluators is not None,
         new_spec=new_spec,
     )
-    summary = run(config)
-    store = RunStore(directory)
-    return RunResult(directory, store.run(), summary, store.results())
+    return run(config)
+
+
+def suite_digest(given: str | Path | Suite, loaded: Suite) -> str:
+    """The digest of the suite file a run reads (of the loaded suite's settings when it was
+    given loaded)."""
+    if not isinstance(given, Suite):
+        return digest(suites.suite_path(str(given)).read_text(encoding="utf-8"))
+    return digest({
+        "name": loaded.name, "frames": loaded.frames, "fps": loaded.fps,
+        "resolution": list(loaded.resolution), "evaluators": list(loaded.evaluators),
+        "models": list(loaded.models), "model_options": loaded.model_options,
+        "evaluator_options": loaded.evaluator_options,
+    })  # fmt: skip

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from wmbench.cli_report import add_report_parsers
 from wmbench.core.errors import InputError, Interrupted, WmbenchError
-from wmbench.data.suite_fields import parse_resolution
 from wmbench.data.suites import Overrides
 
 MODEL_SHORTCUTS = ("preset", "checkpoint", "quant", "steps", "guidance")
@@ -191,7 +190,7 @@ def suite_selection(args: argparse.Namespace) -> Overrides:
         cases=cases,
         limit=args.limit,
         frames=args.frames,
-        resolution=parse_resolution(args.resolution) if args.resolution else None,
+        resolution=args.resolution,
     )
 
 
@@ -207,7 +206,7 @@ def evaluator_names(args: argparse.Namespace) -> list[str] | None:
 
 def _run(args: argparse.Namespace) -> int:
     from wmbench import api
-    from wmbench.report.measured import load_runs
+    from wmbench.report.measured import Run
     from wmbench.report.terminal import render
 
     options = _parse_model_options(args)
@@ -224,8 +223,9 @@ def _run(args: argparse.Namespace) -> int:
         retry_failed=args.retry_failed,
         new_spec=args.new_spec,
     )
-    (run,) = load_runs([result.out])
-    print(render(run))
+    run = Run(result.out, Path(result.out).resolve().name, result.run, result.models,
+              result.results, result.metrics, result.summary)  # fmt: skip
+    print(render(run))  # what the run just wrote, not read back
     print(f"wall time: {time.perf_counter() - started:.1f} s")
     if result.failed_cases or result.partial_cases:
         print(

@@ -1,4 +1,5 @@
-"""Training configuration: a YAML file read into frozen dataclasses, every key checked.
+"""Training configuration: a YAML file read into frozen dataclasses, every key checked
+(:mod:`wmbench.core.schema`).
 
 ``load_config("tiny")`` reads ``configs/tiny.yaml`` beside this module; any other value is a path.
 Unknown keys, missing stages and a global batch that ranks cannot split raise
@@ -8,7 +9,6 @@ Unknown keys, missing stages and a global batch that ranks cannot split raise
 from __future__ import annotations
 
 import dataclasses
-import typing
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
@@ -17,6 +17,7 @@ from typing import Any
 from reference_model.presets import PRESETS, RELEASE_SCHEDULER_SHIFT
 from wmbench.core.errors import InputError
 from wmbench.core.files import read_yaml
+from wmbench.core.schema import closed, validate_plain
 
 CONFIG_DIR = Path(files("reference_model.training").joinpath("configs"))  # package data
 TIMESTEP_SAMPLERS = ("shifted", "logit_normal")
@@ -25,6 +26,7 @@ LR_SCHEDULES = ("cosine", "constant")
 CACHE_DTYPES = ("float32", "bfloat16")
 
 
+@closed
 @dataclass(frozen=True)
 class Stage:
     """One progressive stage: clips of ``frames`` frames (8k+1, the VAE's counts) fitted to
@@ -54,6 +56,7 @@ class Stage:
         return self.batch // per_step
 
 
+@closed
 @dataclass(frozen=True)
 class DataConfig:
     """Where clips come from (``synthetic`` worlds or a ``clips`` folder in the posed-clip form of
@@ -71,6 +74,7 @@ class DataConfig:
     cache_dtype: str = "float32"
 
 
+@closed
 @dataclass(frozen=True)
 class ObjectiveConfig:
     """Flow-matching times: ``shifted`` draws uniformly from the shifted table of diffusers'
@@ -83,6 +87,7 @@ class ObjectiveConfig:
     logit_std: float = 1.0
 
 
+@closed
 @dataclass(frozen=True)
 class OptimConfig:
     """AdamW with linear warmup then a cosine (to ``min_lr_ratio`` x lr) or constant schedule,
@@ -98,6 +103,7 @@ class OptimConfig:
     ema_decay: float = 0.999
 
 
+@closed
 @dataclass(frozen=True)
 class ParallelConfig:
     """``ddp`` or ``fsdp`` (FSDP2 ``fully_shard`` per block), activation checkpointing, bf16
@@ -109,6 +115,7 @@ class ParallelConfig:
     cpu_threads: int = 1
 
 
+@closed
 @dataclass(frozen=True)
 class TrainConfig:
     """A training run: the preset; its initial weights (``random``; ``checkpoint``: the base
@@ -169,7 +176,7 @@ def load_config(name: str) -> TrainConfig:
     raw = read_yaml(path, "config")
     if not isinstance(raw, dict):
         raise InputError(path, "config", "a mapping at the top level", type(raw).__name__)
-    config = _build(TrainConfig, {"name": path.stem, **raw}, path, "")
+    config = validate_plain(TrainConfig, {"name": path.stem, **raw}, path)
     check(config, path)
     return config
 
@@ -201,40 +208,3 @@ def check(config: TrainConfig, source: str | Path = "<config>") -> None:
             raise InputError(source, f"stages.{stage.name}", "positive steps and batch sizes")
     if config.checkpoint_every < 1 or config.keep_checkpoints < 1:
         raise InputError(source, "checkpoint_every", "positive checkpoint_every/keep_checkpoints")
-
-
-def _build(cls: type, raw: Any, source: Path, prefix: str) -> Any:
-    if not isinstance(raw, dict):
-        raise InputError(source, prefix or "config", "a mapping", type(raw).__name__)
-    hints = typing.get_type_hints(cls)
-    known = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(raw) - known)
-    if unknown:
-        raise InputError(source, prefix + unknown[0], f"one of {', '.join(sorted(known))}")
-    values = {}
-    for key, value in raw.items():
-        values[key] = _coerce(hints[key], value, source, prefix + key)
-    try:
-        return cls(**values)
-    except TypeError as error:
-        raise InputError(source, prefix or "config", "all required fields", str(error)) from error
-
-
-def _coerce(hint: Any, value: Any, source: Path, name: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, source, name + ".")
-    origin = typing.get_origin(hint)
-    if origin is tuple:
-        args = typing.get_args(hint)
-        if not isinstance(value, (list, tuple)):
-            raise InputError(source, name, "a list", repr(value))
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_coerce(args[0], item, source, name) for item in value)
-        if len(value) != len(args):
-            raise InputError(source, name, f"a list of {len(args)} values", repr(value))
-        return tuple(_coerce(a, item, source, name) for a, item in zip(args, value, strict=True))
-    if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if not isinstance(value, hint):
-        raise InputError(source, name, hint.__name__, repr(value))
-    return value

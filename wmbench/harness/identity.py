@@ -1,5 +1,6 @@
-"""What a run folder belongs to: one run specification (suite, data, selected cases, generation
-settings, models with their options, evaluators with their versions and options).
+"""What a run folder belongs to: one run specification (:mod:`wmbench.harness.spec`) and what
+it resolved to (data, selected cases, generation settings, model keys, evaluator versions); the
+one key of a case's result (:func:`case_key`).
 
 A rerun into a folder with the same specification resumes it; one with another specification is
 refused naming what differs, unless the user asks to replace it (``--new-spec``), and then the
@@ -10,48 +11,64 @@ wmbench run (no ``run.json``) is never written into.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
+from wmbench.core.digest import digest
 from wmbench.core.errors import InputError
 from wmbench.core.types import Suite
-from wmbench.harness.records import RunRecord
+from wmbench.harness.records import ModelRecord, Resolved, ResolvedModel, RunRecord
 
 RUN_FILE = "run.json"
 NEW_SPEC_FLAG = "--new-spec"
 
 
-def run_spec(
-    suite: Suite,
-    seed: int,
-    models: list[tuple[str, str, dict[str, Any]]],
-    evaluators: dict[str, str],
-) -> dict[str, Any]:
-    """The specification of a run: ``models`` as (name, model key, options), ``evaluators`` as
-    name -> identity (version and the settings that change its numbers). The data is named by
-    its kind (a moved data folder is the same data; changed content recomputes the cases it
-    touches through their fingerprints)."""
-    return {
-        "suite": suite.name,
-        "data": suite.data_label.split(" at ", 1)[0],
-        "cases": sorted([case.id for case in suite.cases] + [f[0] for f in suite.failures]),
-        "frames": suite.frames,
-        "fps": suite.fps,
-        "resolution": list(suite.resolution),
-        "seed": seed,
-        "models": [{"name": n, "key": k, "options": o} for n, k, o in models],
-        "evaluators": dict(evaluators),
-        "evaluator_options": {
-            name: suite.evaluator_options[name]
-            for name in evaluators
-            if name in suite.evaluator_options
-        },
-    }
+def resolved(suite: Suite, models: list[ResolvedModel], evaluators: dict[str, str]) -> Resolved:
+    """What a specification resolved to: the loaded ``suite``, the models' folder keys and
+    the evaluators as name -> identity (version and the settings that change its numbers).
+    The data is named by its kind (a moved data folder is the same data; changed content
+    recomputes the cases it touches through their case keys)."""
+    return Resolved(
+        data=suite.data_label.split(" at ", 1)[0],
+        cases=sorted([case.id for case in suite.cases] + [f[0] for f in suite.failures]),
+        frames=suite.frames,
+        fps=suite.fps,
+        resolution=list(suite.resolution),
+        models=models,
+        evaluator_identities=dict(evaluators),
+    )
 
 
-def spec_members(spec: dict[str, Any]) -> tuple[set[str], set[str]]:
-    """The model keys and case ids a specification covers (what the tables may hold)."""
-    return {model["key"] for model in spec.get("models", [])}, set(spec.get("cases", []))
+def model_key(name: str, config: dict[str, Any]) -> str:
+    """A model's folder key: its name, plus a hash of its configuration when it has one."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
+    return f"{safe}-{digest(config)[:8]}" if config else safe
+
+
+def case_key(
+    run: RunRecord,
+    model: ModelRecord,
+    inputs: dict[str, str] | str,
+    weights: dict[str, dict[str, str]],
+) -> str:
+    """The key a case's result is stored under and resumed by: the run's generation settings
+    and seed, the ``model``'s configuration and evaluators (their identities and ``weights``
+    digests), and the case's ``inputs`` (their digests). For a case that could not be read,
+    ``inputs`` is the error, and the key is the run's and the error's (the case is retried once
+    its input is fixed)."""
+    if isinstance(inputs, str):
+        return digest({"suite": run.suite, "error": inputs, "seed": run.spec.seed})
+    return digest({
+        "suite": run.suite, "frames": run.frames, "resolution": run.resolution,
+        "fps": run.fps, "seed": run.spec.seed, "model": model.config,
+        "evaluators": model.evaluators, "weights": weights, "inputs": inputs,
+    })  # fmt: skip
+
+
+def members(record: RunRecord) -> tuple[set[str], set[str]]:
+    """The model keys and case ids a run covers (what the tables may hold)."""
+    return {model.key for model in record.resolved.models}, set(record.resolved.cases)
 
 
 def check_folder(out: Path) -> None:
@@ -69,9 +86,9 @@ def check_folder(out: Path) -> None:
 
 
 def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    """What differs between two specifications, one short line per field."""
+    """What differs between two specifications, one short line per field (in their order)."""
     lines = []
-    for key in sorted(set(old) | set(new)):
+    for key in dict.fromkeys([*new, *old]):
         before, after = old.get(key), new.get(key)
         if before == after:
             continue
@@ -84,10 +101,11 @@ def differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return lines
 
 
-def check_spec(path: Path, previous: dict[str, Any], spec: dict[str, Any], replace: bool) -> bool:
-    """Whether the folder's run (whose specification is ``previous``, stored at ``path``) is
-    resumed; a different ``spec`` is an InputError naming what differs unless ``replace``."""
-    if not previous or previous == spec:
+def check_spec(path: Path, previous: RunRecord, run: RunRecord, replace: bool) -> bool:
+    """Whether the folder's run (``previous``, stored at ``path``) is resumed by ``run``; a
+    different specification is an InputError naming what differs unless ``replace``."""
+    before, after = previous.compared(), run.compared()
+    if before == after:
         return True
     if replace:
         return False
@@ -95,7 +113,7 @@ def check_spec(path: Path, previous: dict[str, Any], spec: dict[str, Any], repla
         path, "run specification",
         f"the specification of the run in this folder (to replace it with this one, pass "
         f"{NEW_SPEC_FLAG}; or choose another --out)",
-        "a run that differs in " + "; ".join(differences(previous, spec)),
+        "a run that differs in " + "; ".join(differences(before, after)),
     )  # fmt: skip
 
 

@@ -2,8 +2,8 @@
 ``summary.json``), with their JSON form.
 
 Each record is a dataclass; :func:`to_json` writes it and :func:`from_json` reads it back,
-checking every field's type, so a damaged or hand-edited file is an InputError naming the file
-and the field instead of a KeyError deep in a report.
+checking every field's type (:mod:`wmbench.core.schema`), so a damaged or hand-edited file is
+an InputError naming the file and the field instead of a KeyError deep in a report.
 """
 
 from __future__ import annotations
@@ -11,20 +11,23 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, Union
+from typing import Any, TypeVar
 
 import numpy as np
+from pydantic import BaseModel
 
 from wmbench.core.errors import InputError
+from wmbench.core.schema import closed, validate_json
+from wmbench.harness.spec import RunSpec
 
 R = TypeVar("R")
 OK, PARTIAL, FAILED, SKIPPED = "ok", "partial", "failed", "skipped"
+RUN_FORMAT = 2  # run.json's layout: 2 holds the validated specification (wmbench.harness.spec)
 
 
+@closed
 @dataclass(frozen=True)
 class DeclaredMetric:
     """A metric's declaration as stored: direction, unit, description and its evaluator."""
@@ -35,30 +38,45 @@ class DeclaredMetric:
     evaluator: str = ""
 
 
+@closed
 @dataclass(frozen=True)
-class ModelChoiceRecord:
-    """A model the run was asked for, by registry name, with its options."""
+class ResolvedModel:
+    """A model of the run: its name, folder key (name and configuration) and options (the
+    suite's merged with the user's)."""
 
     name: str
-    options: dict[str, str] = field(default_factory=dict)
+    key: str
+    options: dict[str, Any] = field(default_factory=dict)
 
 
+@closed
 @dataclass(frozen=True)
-class RunRecord:
-    """``run.json``: what the run is (suite, data, settings, code, hardware)."""
+class Resolved:
+    """What a specification resolved to when it ran: the kind of data, the selected cases, the
+    generation settings, the models' folder keys and the evaluators' identities (version and
+    the settings that change their numbers). Compared on resume beside the specification."""
 
-    suite: str
     data: str
+    cases: list[str]
     frames: int
     fps: float
     resolution: list[int]
-    cases: list[str]
-    models: list[ModelChoiceRecord]
-    evaluators: list[str]
-    seed: int
+    models: list[ResolvedModel]
+    evaluator_identities: dict[str, str]
+
+
+@closed
+@dataclass(frozen=True)
+class RunRecord:
+    """``run.json``: the run's specification and what it resolved to (compared on resume),
+    beside its provenance (where the data was, code, packages, hardware, command, times)."""
+
+    spec: RunSpec
+    resolved: Resolved
+    data: str
     created: str
+    format: int = RUN_FORMAT
     evaluator_notes: dict[str, str] = field(default_factory=dict)
-    evaluator_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     evaluator_weights: dict[str, dict[str, str]] = field(default_factory=dict)
     world_size: int = 1
     git_commit: str = "unknown"
@@ -66,7 +84,38 @@ class RunRecord:
     hardware: dict[str, Any] = field(default_factory=dict)
     command: list[str] = field(default_factory=list)
     resumed: list[str] = field(default_factory=list)
-    spec: dict[str, Any] = field(default_factory=dict)  # see wmbench.harness.identity
+
+    @property
+    def suite(self) -> str:
+        return self.spec.suite
+
+    @property
+    def frames(self) -> int:
+        return self.resolved.frames
+
+    @property
+    def fps(self) -> float:
+        return self.resolved.fps
+
+    @property
+    def resolution(self) -> list[int]:
+        return self.resolved.resolution
+
+    @property
+    def cases(self) -> list[str]:
+        return self.resolved.cases
+
+    @property
+    def evaluators(self) -> tuple[str, ...]:
+        return self.spec.evaluators
+
+    @property
+    def evaluator_options(self) -> dict[str, dict[str, Any]]:
+        return self.spec.evaluator_options
+
+    def compared(self) -> dict[str, Any]:
+        """What a resume compares: the specification and what it resolved to."""
+        return {**self.spec.compared(), **_plain(self.resolved)}
 
     def setting(self) -> str:
         """Data, size and generation settings of the run, in one line."""
@@ -80,6 +129,7 @@ class RunRecord:
         return (self.frames - 1) / self.fps
 
 
+@closed
 @dataclass(frozen=True)
 class ModelRecord:
     """``models/<model_key>.json``: a model's options and configuration, whether it ran (and
@@ -98,6 +148,7 @@ class ModelRecord:
     set_metrics: dict[str, DeclaredMetric] = field(default_factory=dict)
 
 
+@closed
 @dataclass(frozen=True)
 class CaseRecord:
     """``result.json`` of one model and case. ``metrics`` holds None where a metric does not
@@ -120,6 +171,7 @@ class CaseRecord:
     inputs: dict[str, str] = field(default_factory=dict)
 
 
+@closed
 @dataclass(frozen=True)
 class Aggregate:
     """Mean, population std (ddof 0) and count of a metric over cases."""
@@ -129,6 +181,7 @@ class Aggregate:
     count: int
 
 
+@closed
 @dataclass(frozen=True)
 class SetRecord:
     """A set-level metric of one model and split (see ``evaluators.base.SetValue``)."""
@@ -139,6 +192,7 @@ class SetRecord:
     note: str = ""
 
 
+@closed
 @dataclass(frozen=True)
 class SplitSummary:
     cases: int
@@ -147,6 +201,7 @@ class SplitSummary:
     set_metrics: dict[str, SetRecord] = field(default_factory=dict)
 
 
+@closed
 @dataclass(frozen=True)
 class ModelSummary:
     model: str
@@ -156,6 +211,7 @@ class ModelSummary:
     splits: dict[str, SplitSummary] = field(default_factory=dict)
 
 
+@closed
 @dataclass(frozen=True)
 class Summary:
     """``summary.json``: per model and split (and ``all``) the aggregates of every metric and
@@ -176,6 +232,8 @@ def to_json(record: Any) -> str:
 def _plain(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
     if isinstance(value, dict):
         return {str(key): _plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -195,73 +253,29 @@ def read_record(kind: type[R], path: Path) -> R:
     """The record of type ``kind`` stored at ``path``; an InputError naming the file (and the
     field) when it is unreadable, not JSON, or does not hold such a record."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_bytes()
     except OSError as error:
         raise InputError(path, kind.__name__, "a readable file", str(error)) from error
+    if kind is RunRecord:
+        _refuse_older_run(text, path)
+    return validate_json(kind, text, path)
+
+
+class OlderRun(InputError):
+    """A run folder written by an older wmbench (its ``run.json`` has another layout)."""
+
+
+def _refuse_older_run(text: bytes, path: Path) -> None:
+    """A ``run.json`` of an older wmbench (no ``format``) is an InputError saying so."""
     try:
         data = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(path, "json", f"a {kind.__name__} as JSON", str(error)) from error
-    return from_json(kind, data, path)
-
-
-def from_json(kind: type[R], data: Any, source: Path | str, where: str = "") -> R:
-    """Build ``kind`` from parsed JSON, checking types field by field."""
-    return _build(kind, data, source, where or "<top level>")
-
-
-def _build(kind: Any, data: Any, source: Path | str, where: str) -> Any:
-    origin = typing.get_origin(kind)
-    if dataclasses.is_dataclass(kind):
-        if not isinstance(data, dict):
-            raise InputError(source, where, f"an object ({kind.__name__})", type(data).__name__)
-        hints = typing.get_type_hints(kind)
-        fields = {f.name: f for f in dataclasses.fields(kind)}
-        unknown = sorted(set(data) - set(fields))
-        if unknown:
-            raise InputError(source, f"{where}.{unknown[0]}", f"a field of {kind.__name__}")
-        values = {}
-        for name, spec in fields.items():
-            if name not in data:
-                has_default = spec.default is not dataclasses.MISSING
-                if has_default or spec.default_factory is not dataclasses.MISSING:
-                    continue
-                raise InputError(source, _join(where, name), "a value (required field)")
-            values[name] = _build(hints[name], data[name], source, _join(where, name))
-        return kind(**values)
-    if origin in (Union, types.UnionType):
-        options = typing.get_args(kind)
-        if data is None and type(None) in options:
-            return None
-        errors = []
-        for option in (o for o in options if o is not type(None)):
-            try:
-                return _build(option, data, source, where)
-            except InputError as error:
-                errors.append(error)
-        raise errors[0]
-    if origin is dict:
-        key_type, value_type = typing.get_args(kind)
-        if not isinstance(data, dict):
-            raise InputError(source, where, "an object", type(data).__name__)
-        return {k: _build(value_type, v, source, _join(where, k)) for k, v in data.items()}
-    if origin is list:
-        (item_type,) = typing.get_args(kind)
-        if not isinstance(data, list):
-            raise InputError(source, where, "a list", type(data).__name__)
-        return [_build(item_type, v, source, f"{where}[{i}]") for i, v in enumerate(data)]
-    if kind is Any:
-        return data
-    if kind is float:
-        if isinstance(data, bool) or not isinstance(data, int | float):
-            raise InputError(source, where, "a number", repr(data))
-        return float(data)
-    if kind is int and (isinstance(data, bool) or not isinstance(data, int)):
-        raise InputError(source, where, "an integer", repr(data))
-    if kind in (str, bool) and not isinstance(data, kind):
-        raise InputError(source, where, f"a {kind.__name__}", repr(data))
-    return data
-
-
-def _join(where: str, name: str) -> str:
-    return name if where == "<top level>" else f"{where}.{name}"
+    except ValueError:
+        return  # not JSON: the schema names it
+    if isinstance(data, dict) and "format" not in data and "suite" in data:
+        raise OlderRun(
+            path, "format",
+            f"a run folder of this wmbench (run.json format {RUN_FORMAT})",
+            "a run folder written by an older wmbench (before the run specification was "
+            "stored): its case files stay as they are, but it cannot be shown, compared or "
+            "resumed by this version; rerun into a new --out",
+        )  # fmt: skip

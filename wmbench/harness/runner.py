@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from functools import partial
 from pathlib import Path
@@ -33,32 +34,28 @@ from wmbench.harness.records import (
     SKIPPED,
     CaseRecord,
     DeclaredMetric,
-    ModelChoiceRecord,
     ModelRecord,
+    Resolved,
+    ResolvedModel,
     RunRecord,
-    Summary,
 )
+from wmbench.harness.result import RunResult
 from wmbench.harness.signals import stop_on_signals
-from wmbench.harness.store import RunStore, fingerprint, model_key
+from wmbench.harness.spec import ModelChoice, RunSpec
+from wmbench.harness.store import RunStore
 from wmbench.harness.summary import summarise
 from wmbench.models import MODELS, Generation, GenerationRequest, ModelAdapter
 from wmbench.worlds.cases import ground_truth_video, is_synthetic
 
 
 @dataclass(frozen=True)
-class ModelChoice:
-    """A model to run, by registry name, with its options."""
-
-    name: str
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class RunConfig:
+    """A run: its specification, the suite it loaded (narrowed by the selection, with the
+    specification's evaluators), the folder, and how to run it."""
+
+    spec: RunSpec
     suite: Suite
-    models: tuple[ModelChoice, ...]
     out: Path
-    seed: int = 0
     save_videos: bool = True
     retry_failed: bool = False
     strict_models: bool = False  # models named by the user: unavailable is an error
@@ -70,76 +67,71 @@ def log(message: str) -> None:
     print(f"[wmbench] {message}", file=sys.stderr, flush=True)
 
 
-def run(config: RunConfig) -> Summary:
+def run(config: RunConfig) -> RunResult:
     """Run every model on every case of the suite, resuming finished cases; returns the
-    summary (rank 0 writes the tables; other ranks read them). SIGTERM or SIGINT stops it
-    cleanly (see :mod:`wmbench.harness.signals`)."""
+    result as rank 0 wrote it (other ranks read it). SIGTERM or SIGINT stops it cleanly (see
+    :mod:`wmbench.harness.signals`)."""
     with stop_on_signals():
         return _run(config)
 
 
-def _run(config: RunConfig) -> Summary:
+def _run(config: RunConfig) -> RunResult:
     rank, world_size = rank_and_world_size()
     store = RunStore(config.out)
     suite = config.suite
     log(f"suite {suite.name}: {len(suite.cases)} cases; data: {suite.data_label}")
     if world_size > 1:
         log(f"rank {rank} of {world_size}")
-    for choice in config.models:  # an unknown name fails before any model runs
+    for choice in config.spec.models:  # an unknown name fails before any model runs
         MODELS.get(choice.name)
     evaluators, skipped, identities = ready_evaluators(config.suite, config.strict_evaluators, log)
+    models: dict[str, ModelRecord] = {}
     try:  # every model is built and checked before the first one runs
-        prepared = [_prepare(config, choice) for choice in config.models]
+        prepared = [_prepare(config, choice) for choice in config.spec.models]
+        keys = [ResolvedModel(p.choice.name, p.key, p.options) for p in prepared]
+        record = _run_record(
+            config, world_size, evaluators, identity.resolved(suite, keys, identities)
+        )
         if rank == 0:  # the folder is this run's (or refused) before any rank writes a case
             identity.check_folder(config.out)
-            models = [(p.choice.name, p.key, p.options) for p in prepared]
-            spec = identity.run_spec(suite, config.seed, models, identities)
-            store.claim(_run_record(config, world_size, evaluators, spec), config.new_spec)
+            record = store.claim(record, config.new_spec)
         barrier()
         for model in prepared:
-            _run_model(config, store, model, evaluators, skipped, rank, world_size)
+            models[model.key] = _run_model(
+                config, record, store, model, evaluators, skipped, rank, world_size
+            )
     finally:
         for evaluator in evaluators:
             evaluator.release()
     barrier()
     if rank == 0:
-        summary = store.write_tables(partial(summarise, evaluators=evaluators))
+        results, summary = store.write_tables(partial(summarise, evaluators=evaluators))
     barrier()
-    return summary if rank == 0 else store.summary()
+    if rank != 0:
+        return RunResult.read(config.out)
+    return RunResult(config.out, record, models, summary, results)
 
 
 def _run_record(
-    config: RunConfig, world_size: int, evaluators: list[Evaluator], spec: dict[str, Any]
+    config: RunConfig, world_size: int, evaluators: list[Evaluator], resolved: Resolved
 ) -> RunRecord:
-    """What the run is: its specification, suite, data, models, evaluators (their notes, and
-    the sha256 of the weight files of the learned ones), seed, code, packages and hardware."""
-    suite = config.suite
+    """What the run is (its specification and what it resolved to) and its provenance: the
+    data's place, the evaluators' notes and the sha256 of the learned ones' weight files,
+    code, packages and hardware."""
     return RunRecord(
-        suite=suite.name,
-        data=suite.data_label,
-        frames=suite.frames,
-        fps=suite.fps,
-        resolution=list(suite.resolution),
-        cases=[case.id for case in suite.cases],
-        models=[ModelChoiceRecord(m.name, dict(m.options)) for m in config.models],
-        evaluators=list(suite.evaluators),
+        spec=config.spec,
+        resolved=resolved,
+        data=config.suite.data_label,
         evaluator_notes=evaluator_notes(evaluators),
-        evaluator_options={
-            e.name: suite.evaluator_options[e.name]
-            for e in evaluators
-            if e.name in suite.evaluator_options
-        },  # fmt: skip
         evaluator_weights={
             e.name: weights.digests(e.weight_entries) for e in evaluators if e.weight_entries
         },
-        seed=config.seed,
         world_size=world_size,
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         git_commit=provenance.git_commit(),
         packages=provenance.package_versions(),
         hardware=hardware(),
         command=list(sys.argv),
-        spec=spec,
     )
 
 
@@ -164,8 +156,8 @@ class _Prepared:
     def key(self) -> str:
         """The model's folder key: its name and configuration (its options when skipped)."""
         if self.adapter is None:
-            return model_key(self.choice.name, self.options)
-        return model_key(self.adapter.info().name, self.adapter.config())
+            return identity.model_key(self.choice.name, self.options)
+        return identity.model_key(self.adapter.info().name, self.adapter.config())
 
 
 def _prepare(config: RunConfig, choice: ModelChoice) -> _Prepared:
@@ -185,19 +177,21 @@ def _prepare(config: RunConfig, choice: ModelChoice) -> _Prepared:
 
 def _run_model(
     config: RunConfig,
+    run: RunRecord,
     store: RunStore,
     model: _Prepared,
     evaluators: list[Evaluator],
     skipped: dict[str, str],
     rank: int,
     world_size: int,
-) -> None:
+) -> ModelRecord:
+    """Run one model on this rank's cases; its record."""
     adapter, options, name = model.adapter, model.options, model.choice.name
     if adapter is None:
+        record = ModelRecord(name, SKIPPED, options, reason=model.reason)
         if rank == 0:
-            record = ModelRecord(name, SKIPPED, options, reason=model.reason)
             store.write_model(model.key, record)
-        return
+        return record
     info = adapter.info()
     key = model.key
     record = ModelRecord(
@@ -213,16 +207,8 @@ def _run_model(
     )
     if rank == 0:
         store.write_model(key, record)
-    settings = {
-        "suite": config.suite.name,
-        "frames": config.suite.frames,
-        "resolution": config.suite.resolution,
-        "fps": config.suite.fps,
-        "seed": config.seed,
-        "model": record.config,
-        "evaluators": record.evaluators,
-        "weights": {e.name: weights.digests(e.weight_entries) for e in evaluators},
-    }
+    digests = {e.name: weights.digests(e.weight_entries) for e in evaluators}
+    case_key = partial(identity.case_key, run, record, weights=digests)
     suite_failures = dict(config.suite.failures)
     case_ids = [case.id for case in config.suite.cases] + list(suite_failures)
     cases = {case.id: case for case in config.suite.cases}
@@ -231,31 +217,31 @@ def _run_model(
         prefix = f"{info.name} [{index}/{len(mine)}] {case_id}"
         base = CaseRecord(info.name, key, case_id, "", case_id.split("/", 1)[0], FAILED)
         if case_id in suite_failures:
-            _record_failure(store, base, prefix, "read", suite_failures[case_id], config)
+            _record_failure(store, base, prefix, suite_failures[case_id], case_key)
             continue
         case = cases[case_id]
         try:
             inputs = provenance.case_inputs(case)
         except InputError as error:
-            _record_failure(store, base, prefix, "read", str(error), config)
+            _record_failure(store, base, prefix, str(error), case_key)
             continue
-        case_fingerprint = fingerprint({**settings, "inputs": inputs})
+        case_fingerprint = case_key(inputs)
         previous = store.finished(key, case_id, case_fingerprint)
         if previous and not (config.retry_failed and previous.status != OK):
             log(f"{prefix}: done earlier ({previous.status}), skipped")
             continue
         base = replace(base, fingerprint=case_fingerprint, category=case.category, inputs=inputs)
         _run_case(config, store, adapter, evaluators, case, base, prefix)
+    return record
 
 
 def _record_failure(
-    store: RunStore, base: CaseRecord, prefix: str, stage: str, error: str, config: RunConfig
+    store: RunStore, base: CaseRecord, prefix: str, error: str, case_key: Callable[[str], str]
 ) -> None:
-    """A case that could not be read: recorded as failed (its fingerprint covers the error, so
-    a fixed input is retried)."""
+    """A case that could not be read: recorded as failed, keyed by the error (so a fixed input
+    is retried)."""
     log(f"{prefix}: FAILED reading the case: {error}")
-    stamp = fingerprint({"suite": config.suite.name, "error": error, "seed": config.seed})
-    store.write_case(replace(base, fingerprint=stamp, stage=stage, error=error))
+    store.write_case(replace(base, fingerprint=case_key(error), stage="read", error=error))
 
 
 def _run_case(
@@ -279,7 +265,7 @@ def _run_case(
             num_frames=suite.frames,
             resolution=suite.resolution,
             fps=suite.fps,
-            seed=config.seed,
+            seed=config.spec.seed,
         )
         stage = "generate"
         log(f"{prefix}: generating {suite.frames} frames at {width}x{height}")

@@ -3,7 +3,8 @@ The store reads and writes; it computes no metric (:mod:`wmbench.harness.summary
 
 Layout of a run directory::
 
-    run.json                               RunRecord: suite, data, seed, commit, versions, hardware
+    run.json                               RunRecord: specification, what it resolved to, commit,
+                                           versions, hardware
     models/<model_key>.json                ModelRecord: options, config, skipped or not and why,
                                            evaluators run/skipped, metric declarations
     cases/<model_key>/<case_id>/result.json   CaseRecord: metrics, status, errors, timings
@@ -21,11 +22,9 @@ files.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -35,11 +34,12 @@ from wmbench.core.errors import InputError
 from wmbench.core.files import atomic_write_arrays, atomic_write_text, load_npz
 from wmbench.core.types import FrameSequence
 from wmbench.data.video_io import write_video
-from wmbench.harness.identity import RUN_FILE, check_spec, spec_members
+from wmbench.harness.identity import RUN_FILE, check_spec, members
 from wmbench.harness.records import (
     CaseRecord,
     DeclaredMetric,
     ModelRecord,
+    OlderRun,
     RunRecord,
     Summary,
     read_record,
@@ -50,13 +50,12 @@ CASE_COLUMNS = ["model", "model_key", "case_id", "split", "category", "status", 
 SERIES_FILE = "series.npz"
 
 
-fingerprint = digest  # a short content hash of JSON-able data (the name the harness uses)
+fingerprint = digest  # a short content hash of JSON-able data (the name reports use)
 
 
-def model_key(name: str, config: dict[str, Any]) -> str:
-    """A folder-safe key: the model name, plus a hash of its configuration when it has one."""
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
-    return f"{safe}-{fingerprint(config)[:8]}" if config else safe
+def declared_metrics(models: dict[str, ModelRecord]) -> dict[str, DeclaredMetric]:
+    """Metric declarations (direction, unit, evaluator) gathered from model records."""
+    return {name: spec for record in models.values() for name, spec in record.metrics.items()}
 
 
 class RunStore:
@@ -68,25 +67,29 @@ class RunStore:
     def case_dir(self, key: str, case_id: str) -> Path:
         return self.root / "cases" / key / case_id
 
-    def claim(self, record: RunRecord, new_spec: bool = False) -> None:
-        """Write ``run.json`` for ``record``. A run of the same specification already here is
-        resumed (it keeps its first creation time and lists resumes); one of another
-        specification is an InputError naming what differs, or replaced when ``new_spec``."""
+    def claim(self, record: RunRecord, new_spec: bool = False) -> RunRecord:
+        """Write ``run.json`` for ``record`` and return what was written. A run of the same
+        specification already here is resumed (it keeps its first creation time and lists
+        resumes); one of another specification is an InputError naming what differs, or
+        replaced when ``new_spec``."""
         path = self.root / RUN_FILE
         previous = self._previous_run(path)
-        if previous is not None and check_spec(path, previous.spec, record.spec, new_spec):
+        if previous is not None and check_spec(path, previous, record, new_spec):
             resumed = [*previous.resumed, record.created]
             record = replace(record, created=previous.created, resumed=resumed)
         atomic_write_text(path, to_json(record))
+        return record
 
     @staticmethod
     def _previous_run(path: Path) -> RunRecord | None:
         """The run record a resumed run extends; a damaged one is replaced (its creation time
-        and resume list are lost, no result is)."""
+        and resume list are lost, no result is); one of an older wmbench is an error."""
         if not path.is_file():
             return None
         try:
             return read_record(RunRecord, path)
+        except OlderRun:
+            raise
         except InputError:
             return None
 
@@ -111,10 +114,10 @@ class RunStore:
         return {p.stem: read_record(ModelRecord, p) for p in paths}
 
     def _members(self) -> tuple[set[str], set[str]] | None:
-        """The model keys and case ids of the run's specification; None where ``run.json``
-        holds none (a run from before specifications were stored) or is absent."""
+        """The model keys and case ids of the run's specification; None where ``run.json`` is
+        absent or damaged."""
         previous = self._previous_run(self.root / RUN_FILE)
-        return spec_members(previous.spec) if previous is not None and previous.spec else None
+        return members(previous) if previous is not None else None
 
     def finished(self, key: str, case_id: str, case_fingerprint: str) -> CaseRecord | None:
         """The stored result of this case if it was finished with the same fingerprint; an
@@ -174,18 +177,18 @@ class RunStore:
 
     def metric_specs(self) -> dict[str, DeclaredMetric]:
         """Metric declarations (direction, unit, evaluator) gathered from the model records."""
-        specs: dict[str, DeclaredMetric] = {}
-        for record in self.models().values():
-            specs.update(record.metrics)
-        return specs
+        return declared_metrics(self.models())
 
-    def write_tables(self, summarise: Callable[[RunStore, pd.DataFrame], Summary]) -> Summary:
-        """(Re)build ``results.csv`` and ``summary.json`` (computed by ``summarise``)."""
+    def write_tables(
+        self, summarise: Callable[[RunStore, pd.DataFrame], Summary]
+    ) -> tuple[pd.DataFrame, Summary]:
+        """(Re)build ``results.csv`` and ``summary.json`` (computed by ``summarise``); the
+        tables as written."""
         results = self.results()
         atomic_write_text(self.root / "results.csv", results.to_csv(index=False))
         summary = summarise(self, results)
         atomic_write_text(self.root / "summary.json", to_json(summary))
-        return summary
+        return results, summary
 
     def summary(self) -> Summary:
         path = self.root / "summary.json"

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ import pandas as pd
 
 from wmbench.core.errors import InputError
 from wmbench.core.files import read_yaml
+from wmbench.core.schema import Schema, rule, validate
 from wmbench.harness.records import DeclaredMetric
 from wmbench.report.measured import Run, case_values, failed_cases, merged_specs
 from wmbench.report.tables import format_value
@@ -70,20 +71,27 @@ COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class Tolerance:
-    abs: float = 0.0
-    rel: float = 0.0
-    ignore: bool = False
+NonNegative = rule(float, "a number >= 0", lambda v: _is_number(v) and v >= 0)
+Boolean = rule(bool, "true or false", lambda v: isinstance(v, bool))
 
 
-@dataclass(frozen=True)
-class Thresholds:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+class Tolerance(Schema):
+    abs: NonNegative = 0.0
+    rel: NonNegative = 0.0
+    ignore: Boolean = False
+
+
+class ThresholdsFile(Schema):
+    """What a thresholds file holds (format in the module docstring)."""
+
     default: Tolerance = Tolerance()
-    sigma: float = 2.0
-    fail_on_missing: bool = True
-    metrics: dict[str, Tolerance] = field(default_factory=dict)
-    source: str = "built-in defaults"
+    sigma: NonNegative = 2.0
+    fail_on_missing: Boolean = True
+    metrics: dict[str, Tolerance] = {}
 
     def tolerance(self, metric: str) -> Tolerance:
         if metric in self.metrics:
@@ -94,49 +102,19 @@ class Thresholds:
         return self.default
 
 
+class Thresholds(ThresholdsFile):
+    """The thresholds of a comparison and where they were read."""
+
+    source: str = "built-in defaults"
+
+
 def load_thresholds(path: Path) -> Thresholds:
     """Parse and validate a thresholds file (format in the module docstring)."""
-    raw = read_yaml(path, "thresholds") or {}
-    _check_keys(path, "", raw, {"default", "sigma", "fail_on_missing", "metrics"})
-    metrics = raw.get("metrics") or {}
-    _check_keys(path, "metrics", metrics, set(metrics))
-    return Thresholds(
-        default=_tolerance(path, "default", raw.get("default", {})),
-        sigma=_non_negative(path, "sigma", raw.get("sigma", 2.0)),
-        fail_on_missing=_boolean(path, "fail_on_missing", raw.get("fail_on_missing", True)),
-        metrics={str(k): _tolerance(path, f"metrics.{k}", v) for k, v in metrics.items()},
-        source=str(path),
-    )
-
-
-def _check_keys(path: Path, where: str, raw: Any, allowed: set[str]) -> None:
-    if not isinstance(raw, dict):
-        raise InputError(path, where or "<top level>", "a mapping", type(raw).__name__)
-    unknown = sorted(set(raw) - allowed)
-    if unknown:
-        name = f"{where}.{unknown[0]}" if where else unknown[0]
-        raise InputError(path, name, f"only the fields {sorted(allowed)}", "an unknown field")
-
-
-def _tolerance(path: Path, where: str, raw: Any) -> Tolerance:
-    _check_keys(path, where, raw, {"abs", "rel", "ignore"})
-    return Tolerance(
-        abs=_non_negative(path, f"{where}.abs", raw.get("abs", 0.0)),
-        rel=_non_negative(path, f"{where}.rel", raw.get("rel", 0.0)),
-        ignore=_boolean(path, f"{where}.ignore", raw.get("ignore", False)),
-    )
-
-
-def _non_negative(path: Path, where: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
-        raise InputError(path, where, "a number >= 0", repr(value))
-    return float(value)
-
-
-def _boolean(path: Path, where: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise InputError(path, where, "true or false", repr(value))
-    return value
+    raw = read_yaml(path, "thresholds")
+    raw = {} if raw is None else raw
+    if isinstance(raw, dict) and raw.get("metrics") is None:
+        raw = {key: value for key, value in raw.items() if key != "metrics"}
+    return Thresholds(**dict(validate(ThresholdsFile, raw, path)), source=str(path))
 
 
 def noise_method(base: list[Run]) -> str:

@@ -11,7 +11,6 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -64,9 +63,13 @@ def default_db() -> Path:
 
 def run_id(run: Run) -> str:
     """A stable id of a run: a hash of when, where and what it ran (not of its folder path)."""
-    meta = asdict(run.record)
-    keys = ("created", "suite", "git_commit", "seed", "cases", "models", "hardware")
-    return fingerprint({key: meta[key] for key in keys})
+    record = run.record
+    spec = record.spec.model_dump(mode="json")
+    return fingerprint({
+        "created": record.created, "suite": record.suite, "git_commit": record.git_commit,
+        "seed": spec["seed"], "cases": record.cases, "models": spec["models"],
+        "hardware": record.hardware,
+    })  # fmt: skip
 
 
 @contextmanager

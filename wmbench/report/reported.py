@@ -33,34 +33,52 @@ Every error names the file and the field (``entries[3].value``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, model_validator
 
 from wmbench.core.errors import InputError
 from wmbench.core.files import read_yaml
 from wmbench.core.paths import shipped
+from wmbench.core.schema import Expected, Schema, rule, validate
 from wmbench.harness.records import ModelRecord
 
 REPORTED_DIR = shipped("reported")
 ALL = "reported"
 SCHEMA = 1
 
-_TEXT = (str,)
-OPTIONAL_FIELDS = {"hardware", "table", "split", "estimator", "frames", "failures", "beside",
-                   "measured_by"}  # fmt: skip
-_NUMBER = (int, float)
+Text = rule(str, "a text", lambda v: isinstance(v, str))
+Filled = rule(str, "non-empty text", lambda v: isinstance(v, str) and bool(v.strip()))
+Number = rule(
+    float,
+    "a finite number",
+    lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
+)
+Whole = rule(int, "a whole number", lambda v: isinstance(v, int) and not isinstance(v, bool))
+Flag = rule(bool, "a true/false", lambda v: isinstance(v, bool))
 
 
-@dataclass(frozen=True)
-class Source:
+def _as_text(value: Any) -> Any:
+    """``require`` values compared as text (``{steps: 4}`` requires ``"4"``)."""
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+class Source(Schema):
     """The publication a file's numbers come from."""
 
-    title: str
-    arxiv: str = ""
-    published: str = ""
-    organisation: str = ""
-    url: str = ""
+    title: Text
+    arxiv: Text = ""
+    published: Text = ""
+    organisation: Text = ""
+    url: Text = ""
+
+    @model_validator(mode="after")
+    def _located(self) -> Source:
+        if not (self.arxiv or self.url):
+            raise Expected("an arXiv id (or source.url)", field="arxiv", found="neither")
+        return self
 
     @property
     def where(self) -> str:
@@ -72,13 +90,12 @@ class Source:
         return f"{self.title} ({self.where}{where})"
 
 
-@dataclass(frozen=True)
-class ModelMatch:
+class ModelMatch(Schema):
     """Which runs measure a claim: a model record named ``name`` whose options and config hold
     every ``require`` key with that value (compared as lower-case text)."""
 
-    name: str
-    require: dict[str, str] = field(default_factory=dict)
+    name: Text
+    require: Annotated[dict[str, str], BeforeValidator(_as_text)] = {}
 
     def mismatch(self, record: ModelRecord) -> str:
         """Why a run's model record does not qualify ("" when it does)."""
@@ -95,31 +112,35 @@ class ModelMatch:
         return ", ".join(wrong)
 
 
-@dataclass(frozen=True)
-class ReportedResult:
+class Entry(Schema):
+    """One entry of a file, as written (see the module docstring)."""
+
+    id: Filled
+    model: Filled
+    claim: Filled
+    metric: Filled
+    value: Number
+    unit: Text
+    higher_is_better: Flag
+    protocol: Filled
+    setting: Filled
+    needs: Filled
+    hardware: Filled = ""
+    table: Filled = ""
+    split: Filled = ""
+    estimator: Filled = ""
+    frames: Filled = ""
+    failures: Filled = ""
+    beside: Filled = ""
+    measured_by: ModelMatch | None = None
+
+
+class ReportedResult(Entry):
     """One published number with its citation and protocol."""
 
-    id: str
-    model: str
-    claim: str
-    metric: str
-    value: float
-    unit: str
-    higher_is_better: bool
-    protocol: str
-    setting: str
-    needs: str
     source: Source
     file: Path
     revision: int
-    hardware: str = ""
-    table: str = ""
-    split: str = ""
-    estimator: str = ""
-    frames: str = ""
-    failures: str = ""
-    beside: str = ""
-    measured_by: ModelMatch | None = None
 
     @property
     def citation(self) -> str:
@@ -128,6 +149,28 @@ class ReportedResult:
     @property
     def short_citation(self) -> str:
         return self.source.where + (f", {self.table}" if self.table else "")
+
+
+class ReportedFileSchema(Schema):
+    """A reported-results file, as written: ``schema`` (the format's version), ``revision``,
+    ``source`` and at least one entry, ids unique."""
+
+    version: rule(int, f"schema {SCHEMA}", lambda v: v == SCHEMA and v is not True) = Field(
+        alias="schema"
+    )
+    revision: Whole
+    source: Source
+    entries: rule(list[Entry], "a list of at least one entry", lambda v: bool(v))
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> ReportedFileSchema:
+        seen: set[str] = set()
+        for index, entry in enumerate(self.entries):
+            if entry.id in seen:
+                raise Expected("an id unique in the file", field=f"entries[{index}].id",
+                               found=entry.id)  # fmt: skip
+            seen.add(entry.id)
+        return self
 
 
 @dataclass(frozen=True)
@@ -166,103 +209,12 @@ def resolve(specs: list[str]) -> list[ReportedFile]:
 
 def load(path: Path) -> ReportedFile:
     """Parse and validate one reported-results file."""
-    raw = read_yaml(path, "reported results")
-    top = _Fields(path, "", raw, required={"schema", "revision", "source", "entries"})
-    if top.get("schema", int) != SCHEMA:
-        raise InputError(path, "schema", f"schema {SCHEMA}", repr(raw["schema"]))
-    revision = top.get("revision", int)
-    source_fields = _Fields(
-        path,
-        "source",
-        top.get("source", dict),
-        required={"title"},
-        optional={"arxiv", "published", "organisation", "url"},
+    parsed = validate(ReportedFileSchema, read_yaml(path, "reported results"), path)
+    given = [
+        {name: getattr(entry, name) for name in entry.model_fields_set} for entry in parsed.entries
+    ]
+    results = tuple(
+        ReportedResult(**fields, source=parsed.source, file=Path(path), revision=parsed.revision)
+        for fields in given
     )
-    if not {"arxiv", "url"} & source_fields.present:
-        raise InputError(path, "source.arxiv", "an arXiv id (or source.url)", "neither")
-    source = Source(**{key: source_fields.get(key, _TEXT) for key in source_fields.present})
-    entries = top.get("entries", list)
-    if not entries:
-        raise InputError(path, "entries", "at least one entry", "none")
-    results = [_entry(path, index, raw, source, revision) for index, raw in enumerate(entries)]
-    seen: set[str] = set()
-    for index, result in enumerate(results):
-        if result.id in seen:
-            raise InputError(path, f"entries[{index}].id", "an id unique in the file", result.id)
-        seen.add(result.id)
-    return ReportedFile(path=path, revision=revision, source=source, entries=tuple(results))
-
-
-def _entry(path: Path, index: int, raw: Any, source: Source, revision: int) -> ReportedResult:
-    required = {"id", "model", "claim", "metric", "value", "unit", "higher_is_better"}
-    required |= {"protocol", "setting", "needs"}
-    entry = _Fields(
-        path,
-        f"entries[{index}]",
-        raw,
-        required=required,
-        optional=OPTIONAL_FIELDS,
-    )
-    value = float(entry.get("value", _NUMBER))
-    if not math.isfinite(value):
-        raise InputError(path, f"entries[{index}].value", "a finite number", repr(value))
-    other = {"value", "measured_by", "higher_is_better"}
-    texts = {key: entry.get(key, _TEXT) for key in sorted(entry.present - other)}
-    for key, text in texts.items():
-        if key != "unit" and not text.strip():
-            raise InputError(path, f"entries[{index}].{key}", "non-empty text", "''")
-    return ReportedResult(
-        **texts,
-        value=value,
-        higher_is_better=entry.get("higher_is_better", bool),
-        measured_by=_match(path, index, entry) if "measured_by" in entry.present else None,
-        source=source,
-        file=path,
-        revision=revision,
-    )
-
-
-def _match(path: Path, index: int, entry: _Fields) -> ModelMatch:
-    where = f"entries[{index}].measured_by"
-    match = _Fields(path, where, entry.get("measured_by", dict), {"name"}, {"require"})
-    require = match.get("require", dict) if "require" in match.present else {}
-    return ModelMatch(match.get("name", _TEXT), {str(k): str(v) for k, v in require.items()})
-
-
-class _Fields:
-    """A YAML mapping checked for required and unknown keys; :meth:`get` checks each type."""
-
-    def __init__(
-        self, path: Path, where: str, raw: Any, required: set[str], optional: set[str] = frozenset()
-    ) -> None:
-        self.path, self.where, self.raw = path, where, raw
-        if not isinstance(raw, dict):
-            raise InputError(path, where or "<top level>", "a mapping", type(raw).__name__)
-        for key in sorted(required - set(raw)):
-            raise InputError(path, self._name(key), "a value (required field)", "nothing")
-        unknown = sorted(set(raw) - required - set(optional))
-        if unknown:
-            expected = f"only the fields {sorted(required | set(optional))}"
-            raise InputError(path, self._name(unknown[0]), expected, "an unknown field")
-        self.present = set(raw)
-
-    def _name(self, key: str) -> str:
-        return f"{self.where}.{key}" if self.where else key
-
-    def get(self, key: str, kind: type | tuple[type, ...]) -> Any:
-        value = self.raw[key]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        wrong_bool = isinstance(value, bool) and bool not in kinds
-        if wrong_bool or not isinstance(value, kinds):
-            expected = " or ".join(_KIND_NAMES.get(k, k.__name__) for k in kinds)
-            raise InputError(self.path, self._name(key), f"a {expected}", repr(value))
-        return value
-
-
-_KIND_NAMES = {
-    str: "text",
-    int: "whole number",
-    float: "number",
-    bool: "true/false",
-    dict: "mapping",
-}
+    return ReportedFile(Path(path), parsed.revision, parsed.source, results)
